@@ -21,6 +21,7 @@ from pytest_coworld.provision.wheelhouse import ensure_wheelhouse
 
 CONTEXT_LABEL = "pytest-coworld.context-sha256"
 OFFLINE_PIP_ARGS = "--no-index --find-links /tmp/deps"
+SKIPPED_PARTS = {"__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class ImageBuild:
 def _context_files(context: Path) -> Iterable[tuple[str, Path]]:
     for path in sorted(context.rglob("*")):
         relative = path.relative_to(context)
-        if path.is_file() and "__pycache__" not in relative.parts and relative.parts[0] != "wheelhouse":
+        if path.is_file() and not SKIPPED_PARTS & set(relative.parts) and relative.parts[0] != "wheelhouse":
             yield relative.as_posix(), path
 
 

@@ -1,0 +1,16 @@
+// The address rule of RUNTIME.md. With `address` in the page's query, that value is the complete websocket
+// URL (http -> ws, https -> wss) and nothing else is merged into it. Otherwise the page's own URL is used with
+// /client(s)/<kind> replaced by /<kind>, every page parameter kept and http(s) switched to ws(s).
+const COWORLD_HONOURS_ADDRESS = @@HONOURS_ADDRESS@@;
+
+function coworldSocketUrl(pageUrl) {
+  const url = new URL(pageUrl);
+  const address = url.searchParams.get("address");
+  if (address && COWORLD_HONOURS_ADDRESS) {
+    return address.replace(/^http(s?):\/\//, "ws$1://");
+  }
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  url.pathname = url.pathname.replace(/\/clients?\/(player|global|replay)\/?$/, "/$1");
+  url.hash = "";
+  return url.toString();
+}

@@ -1,0 +1,1 @@
+"""The greedy paint bot: walks to the nearest cell it does not own yet."""
