@@ -1,0 +1,231 @@
+"""`ReplayServer`: the game image in replay mode against a finished episode's replay, on 127.0.0.1.
+
+Classic games get `COGAME_REPLAY_SERVER=1` (viewer `/clients/replay?uri=U`, websocket `/replay?uri=U`);
+current games get `COGAME_LOAD_REPLAY_URI=U` (viewer `/client/replay`, websocket `/replay`). The replay file
+is mounted read-only at `/coworld/<replay file>` and U is its `file://` URI. Games with a static
+`game.replay_viewer.bundle` have no replay mode.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from enum import StrEnum
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import docker.errors
+
+from pytest_coworld.manifest.models import Generation, LoadedManifest, Runnable
+from pytest_coworld.runtime.containers import ContainerSpec, GameContainer
+from pytest_coworld.runtime.docker_api import image_id
+from pytest_coworld.runtime.errors import CoworldRuntimeError, InfrastructureError, ReplayNotSupported
+from pytest_coworld.runtime.outcome import log_tail
+from pytest_coworld.runtime.record import RECORD_FILE
+from pytest_coworld.runtime.run import RunContext
+from pytest_coworld.runtime.settings import DEFAULT_HEALTHZ_SECONDS, ResourceLimits
+from pytest_coworld.runtime.workspace import MOUNT_POINT, replay_file_name
+
+
+class ReplayMode(StrEnum):
+    CLASSIC = "classic"
+    CURRENT = "current"
+
+    @classmethod
+    def for_generation(cls, generation: Generation) -> ReplayMode:
+        return cls.CURRENT if generation.is_current else cls.CLASSIC
+
+
+class ReplayServerUnhealthy(CoworldRuntimeError):
+    """The game did not become healthy in replay mode; the message ends with its log tail."""
+
+
+class ReplayServer:
+    """A context manager: start the replay server, wait for its healthz, expose its URLs, remove it."""
+
+    def __init__(
+        self,
+        run: RunContext,
+        game: Runnable,
+        replay_file: Path,
+        mode: ReplayMode,
+        limits: ResourceLimits | None = None,
+        healthz_timeout: float = DEFAULT_HEALTHZ_SECONDS,
+    ) -> None:
+        if not replay_file.is_file():
+            raise ReplayNotSupported(f"no replay file at {replay_file}")
+        self.run = run
+        self.game_runnable = game
+        self.replay_file = replay_file.resolve()
+        self.mode = mode
+        self.limits = limits or ResourceLimits()
+        self.healthz_timeout = healthz_timeout
+        self.container: GameContainer | None = None
+
+    @classmethod
+    def for_manifest(
+        cls,
+        run: RunContext,
+        loaded: LoadedManifest,
+        replay_file: Path,
+        mode: ReplayMode | None = None,
+        healthz_timeout: float = DEFAULT_HEALTHZ_SECONDS,
+    ) -> ReplayServer:
+        """A replay server for `loaded`'s game (mode by its generation unless given)."""
+        viewer = loaded.manifest.game.replay_viewer
+        if viewer is not None:
+            raise ReplayNotSupported(
+                f"{loaded.manifest.game.name} ships a static replay viewer ({viewer.bundle}), no replay mode"
+            )
+        return cls(
+            run,
+            loaded.manifest.game.runnable,
+            replay_file,
+            mode or ReplayMode.for_generation(loaded.generation),
+            healthz_timeout=healthz_timeout,
+        )
+
+    @classmethod
+    def for_artifacts(
+        cls,
+        run: RunContext,
+        artifacts_dir: Path,
+        mode: ReplayMode | None = None,
+        healthz_timeout: float = DEFAULT_HEALTHZ_SECONDS,
+    ) -> ReplayServer:
+        """A replay server for a finished episode, from its `episode.json` and replay file."""
+        record = _read_record(artifacts_dir)
+        manifest, game = record["manifest"], record["game"]
+        if manifest.get("replay_viewer_bundle"):
+            raise ReplayNotSupported(
+                f"{manifest['game']} ships a static replay viewer ({manifest['replay_viewer_bundle']}), no "
+                "replay mode; open the bundle's index.html with #replay=<replay file>"
+            )
+        generation = Generation(manifest["generation"])
+        replay_file = artifacts_dir / replay_file_name(generation)
+        if not replay_file.is_file():
+            outcome = record.get("outcome", {}).get("kind")
+            raise ReplayNotSupported(f"the episode in {artifacts_dir} has no replay (outcome: {outcome})")
+        image = _available_image(run, game.get("image_id"), game["image"])
+        runnable = Runnable(image=image, run=game.get("run"), env=game.get("env") or {})
+        mode = mode or ReplayMode.for_generation(generation)
+        return cls(run, runnable, replay_file, mode, healthz_timeout=healthz_timeout)
+
+    @property
+    def replay_uri(self) -> str:
+        return f"file://{MOUNT_POINT}/{self.replay_file.name}"
+
+    @property
+    def base_url(self) -> str:
+        if self.container is None:
+            raise RuntimeError("the replay server is not started")
+        return self.container.base_url
+
+    @property
+    def viewer_url(self) -> str:
+        if self.mode is ReplayMode.CLASSIC:
+            return f"{self.base_url}/clients/replay?uri={quote(self.replay_uri, safe='')}"
+        return f"{self.base_url}/client/replay"
+
+    @property
+    def websocket_url(self) -> str:
+        base = self.base_url.replace("http://", "ws://")
+        if self.mode is ReplayMode.CLASSIC:
+            return f"{base}/replay?uri={quote(self.replay_uri, safe='')}"
+        return f"{base}/replay"
+
+    def _env(self) -> dict[str, str]:
+        mode_env = (
+            {"COGAME_REPLAY_SERVER": "1"}
+            if self.mode is ReplayMode.CLASSIC
+            else {"COGAME_LOAD_REPLAY_URI": self.replay_uri}
+        )
+        return {**self.game_runnable.env, "COGAME_HOST": "0.0.0.0", "COGAME_PORT": "8080", **mode_env}
+
+    def start(self) -> ReplayServer:
+        """Start the container and wait for `/healthz`; raise ReplayServerUnhealthy (and remove it) if not."""
+        spec = ContainerSpec(
+            name=self.run.resource_name("replay", uuid.uuid4().hex[:6]),
+            image=self.game_runnable.image or "",
+            labels=self.run.identity.labels("replay"),
+            run=self.game_runnable.run,
+            env=self._env(),
+            publish_game_port=True,
+            mounts={str(self.replay_file): {"bind": f"{MOUNT_POINT}/{self.replay_file.name}", "mode": "ro"}},
+            limits=self.limits,
+        )
+        self.container = GameContainer(self.run.client, spec)
+        try:
+            self.container.start()
+            health = self.container.wait_healthy(self.healthz_timeout, self.run.cancel)
+        except BaseException:
+            self.close()
+            raise
+        if not health.healthy:
+            logs = log_tail(self.container.logs())
+            self.close()
+            why = (
+                "exited"
+                if health.reason == "exited"
+                else f"did not answer 200 within {self.healthz_timeout:.0f} s"
+            )
+            raise ReplayServerUnhealthy(
+                f"the game in {self.mode.value} replay mode {why} on GET /healthz (last answer: "
+                f"{health.last_answer})\n{logs}"
+            )
+        return self
+
+    def logs(self) -> str:
+        return self.container.logs() if self.container else ""
+
+    def close(self) -> None:
+        if self.container is not None:
+            self.container.remove()
+
+    def __enter__(self) -> ReplayServer:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _read_record(artifacts_dir: Path) -> dict[str, Any]:
+    path = artifacts_dir / RECORD_FILE
+    try:
+        record = json.loads(path.read_text())
+    except OSError:
+        raise ReplayNotSupported(
+            f"{artifacts_dir} holds no {RECORD_FILE}; give the artifacts folder of one episode"
+        ) from None
+    except ValueError:
+        record = None
+    if not (
+        isinstance(record, dict)
+        and isinstance(record.get("manifest"), dict)
+        and isinstance(record.get("game"), dict)
+        and "generation" in record["manifest"]
+        and record["game"].get("image")
+    ):
+        raise ReplayNotSupported(f"{path} is not an episode record of pytest-coworld")
+    return record
+
+
+def _available_image(run: RunContext, recorded_id: str | None, reference: str) -> str:
+    """The exact image the episode ran when it still exists, else its reference."""
+    if recorded_id:
+        try:
+            run.client.images.get(recorded_id)
+            return recorded_id
+        except docker.errors.ImageNotFound:
+            pass
+    try:
+        image_id(run.client, reference)
+    except InfrastructureError:
+        raise InfrastructureError(
+            f"image {reference} (the game of this episode) not found locally — build it or docker pull it"
+        ) from None
+    return reference
