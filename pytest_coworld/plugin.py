@@ -1,18 +1,191 @@
-"""The pytest plugin entry point (`pytest11: coworld`). Inert unless a manifest is given; cheap to import."""
+"""The pytest plugin (`pytest11: coworld`): glue only. Inert unless a manifest is given; cheap to import.
+
+With `--coworld-manifest`, the certification checks (`pytest_coworld/checks/test_*.py`) are collected as
+`coworld/test_*.py` items next to whatever else pytest collects, unless test paths were named on the command
+line (then name the suite too: `--pyargs pytest_coworld.checks`).
+"""
 
 from __future__ import annotations
 
+import fnmatch
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
 import pytest
+
+from pytest_coworld.browser.fixtures import coworld_browser, coworld_browser_session  # noqa: F401
+from pytest_coworld.failures import CheckBlocked, NotApplicable
+from pytest_coworld.fixtures import (  # noqa: F401  (fixtures are found as attributes of the plugin)
+    coworld_episode,
+    coworld_game,
+    coworld_image,
+    coworld_manifest,
+    coworld_replay_mode,
+    coworld_replay_server,
+    coworld_run,
+    coworld_slot,
+    coworld_target,
+    make_coworld_player,
+)
+from pytest_coworld.options import CoworldOptions, add_options
+from pytest_coworld.session import SESSION_KEY, CoworldSession
+
+CHECKS_DIR = Path(__file__).parent / "checks"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("coworld", "Coworld game certification")
-    group.addoption(
-        "--coworld-manifest",
-        action="append",
-        default=[],
-        metavar="MANIFEST",
-        help="Certify this Coworld manifest (path, file:// or http(s):// URI); repeatable. "
-        "Without it the plugin does nothing. ini: coworld_manifest.",
-    )
-    parser.addini("coworld_manifest", "Coworld manifests to certify (--coworld-manifest).", type="linelist")
+    add_options(parser)
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from pytest_coworld import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "coworld_check(id): the certification check this test is")
+    options = CoworldOptions.from_config(config)
+    if not options.active:
+        return
+    session = CoworldSession.create(config, options)
+    config.stash[SESSION_KEY] = session
+    from pytest_coworld.reporting.plugin import ReportingPlugin
+
+    config.pluginmanager.register(ReportingPlugin(config, session), "coworld-reporting")
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(XdistHooks(session), "coworld-xdist")
+        if getattr(config.option, "dist", "no") == "load":
+            config.option.dist = "loadgroup"  # one worker per target, so each episode runs once
+
+
+def _session(config: pytest.Config) -> CoworldSession | None:
+    return config.stash.get(SESSION_KEY, None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, Any, Any]:
+    report = yield
+    config = collector.config
+    if (
+        isinstance(collector, pytest.Session)
+        and _session(config) is not None
+        and config.args_source != pytest.Config.ArgsSource.ARGS
+        and report.passed
+    ):
+        report.result.extend(
+            pytest.Module.from_parent(collector, path=path, nodeid=f"coworld/{path.name}")
+            for path in sorted(CHECKS_DIR.glob("test_*.py"))
+        )
+    return report
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    session = _session(metafunc.config)
+    if not {"coworld_target", "coworld_image"} & set(metafunc.fixturenames):
+        return
+    targets = session.targets if session else []
+    if "coworld_slot" in metafunc.fixturenames:
+        cases = [(t.id, slot) for t in targets for slot in range(t.slot_count())]
+        ids = [f"{target_id}-slot{slot}" for target_id, slot in cases]
+        metafunc.parametrize(("coworld_target", "coworld_slot"), cases, ids=ids, scope="session")
+    elif "coworld_image" in metafunc.fixturenames:
+        images = [
+            (t.id, path, ref)
+            for t in targets
+            if t.loaded
+            for path, ref in t.loaded.manifest.referenced_images()
+        ]
+        cases = [(target_id, (path, ref)) for target_id, path, ref in images]
+        ids = [f"{target_id}-{path}" for target_id, path, _ in images]
+        metafunc.parametrize(("coworld_target", "coworld_image"), cases, ids=ids, scope="session")
+    else:
+        ids = [t.id for t in targets]
+        metafunc.parametrize("coworld_target", ids, ids=ids, scope="session")
+
+
+def check_id_of(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("coworld_check")
+    return str(marker.args[0]) if marker and marker.args else None
+
+
+def _selected(check_id: str, options: CoworldOptions) -> bool:
+    def matches(patterns: tuple[str, ...]) -> bool:
+        return any(fnmatch.fnmatchcase(check_id, pattern) for pattern in patterns)
+
+    return (not options.checks or matches(options.checks)) and not matches(options.exclude_checks)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    session = _session(config)
+    if session is None:
+        return
+    kept, dropped = [], []
+    for item in items:
+        check_id = check_id_of(item)
+        (kept if check_id is None or _selected(check_id, session.options) else dropped).append(item)
+        target = getattr(item, "callspec", None) and item.callspec.params.get("coworld_target")
+        if target:
+            item.add_marker(pytest.mark.xdist_group(f"coworld-{target}"))
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+    items[:] = sorted(kept, key=_run_order(session))
+
+
+def _run_order(session: CoworldSession) -> Any:
+    """Checks run target by target in catalog order (manifest, images, routes, …); other tests after."""
+    from pytest_coworld.checks.catalog import CHECKS
+
+    targets = [target.id for target in session.targets]
+    check_rank = {check_id: rank for rank, check_id in enumerate(CHECKS)}
+
+    def order(item: pytest.Item) -> tuple[int, int]:
+        check_id = check_id_of(item)
+        params = getattr(item, "callspec", None) and item.callspec.params
+        target = params.get("coworld_target") if params else None
+        if check_id is None or target not in targets:
+            return (len(targets), 0)
+        return (targets.index(target), check_rank[check_id])
+
+    return order
+
+
+@contextmanager
+def _dependencies_as_skips() -> Iterator[None]:
+    """A check blocked by an earlier failure, or not applicable to this game, is skipped with that reason."""
+    try:
+        yield
+    except CheckBlocked as blocked:
+        pytest.skip(f"blocked: {blocked}")
+    except NotApplicable as reason:
+        pytest.skip(f"not applicable: {reason}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    with _dependencies_as_skips():
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    with _dependencies_as_skips():
+        return (yield)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = _session(config)
+    if session is not None:
+        session.close()
+
+
+class XdistHooks:
+    """Hooks that exist only when pytest-xdist is active: hand the run id to every worker."""
+
+    def __init__(self, session: CoworldSession) -> None:
+        self.session = session
+
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput["coworld_run_id"] = self.session.run_id

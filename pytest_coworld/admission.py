@@ -1,0 +1,140 @@
+"""League admission: run a certification as a subprocess, and verify a report against a manifest and images.
+
+A report admits a manifest when its verdict is passed, its manifest digest is this manifest's, its image ids
+are the local images' ids, and every required check ran and passed (or did not apply to this game).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pytest_coworld.checks.catalog import CHECKS
+from pytest_coworld.manifest import LoadedManifest
+
+REPORT_NAME = "coworld-certification.json"
+OPTIONAL_CHECKS = frozenset(check_id for check_id in CHECKS if check_id.startswith("browser."))
+REQUIRED_CHECKS = frozenset(CHECKS) - OPTIONAL_CHECKS
+
+
+class CertificationFailed(Exception):
+    """The certification did not pass; `report_path` holds the evidence (it may not exist on a crash)."""
+
+    def __init__(self, message: str, report_path: Path) -> None:
+        super().__init__(message)
+        self.report_path = report_path
+
+
+@dataclass(frozen=True)
+class CertifyCommand:
+    """The pytest command line `coworld certify` runs, in an empty folder so only the suite is collected."""
+
+    manifest: Path
+    junitxml: Path | None = None
+    results_json: Path | None = None
+    artifacts_dir: Path | None = None
+    workers: str | None = None
+    extra: tuple[str, ...] = ()
+
+    def argv(self, folder: Path) -> list[str]:
+        argv = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-c",
+            str(folder / "pytest.ini"),
+            "--rootdir",
+            str(folder),
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "junit_family=xunit1",
+            f"--coworld-manifest={self.manifest}",
+        ]
+        if self.junitxml:
+            argv.append(f"--junitxml={self.junitxml}")
+        if self.results_json:
+            argv.append(f"--coworld-results-json={self.results_json}")
+        if self.artifacts_dir:
+            argv.append(f"--coworld-artifacts-dir={self.artifacts_dir}")
+        if self.workers:
+            argv += ["-n", self.workers]
+        return argv + list(self.extra)
+
+    def run(self) -> int:
+        """Run pytest with our stdin/stdout/stderr; return its exit code (Ctrl-C is passed on to it)."""
+        with tempfile.TemporaryDirectory(prefix="coworld-certify-") as tmp:
+            folder = Path(tmp)
+            (folder / "pytest.ini").write_text("[pytest]\n")
+            child = subprocess.Popen(self.argv(folder), cwd=folder)
+            try:
+                return child.wait()
+            except KeyboardInterrupt:
+                return child.wait()
+
+
+def certify(manifest_ref: str, output_dir: Path) -> Path:
+    """Certify a local manifest into `output_dir`; return the report path, or raise `CertificationFailed`."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    report = output_dir / REPORT_NAME
+    command = CertifyCommand(
+        manifest=Path(manifest_ref).absolute(),
+        results_json=report,
+        junitxml=output_dir / "coworld-junit.xml",
+        artifacts_dir=output_dir / "artifacts",
+    )
+    code = command.run()
+    if code != 0:
+        raise CertificationFailed(f"certification failed (pytest exit code {code}); see {report}", report)
+    return report
+
+
+def _problems_of(
+    certification: dict[str, Any], loaded: LoadedManifest, image_ids: dict[str, str]
+) -> list[str]:
+    problems = []
+    if certification["manifest"]["sha256"] != loaded.sha256:
+        problems.append("the report certifies a different manifest (its sha256 differs)")
+    if certification["verdict"] != "passed":
+        problems.append(f"the report's verdict is {certification['verdict']}")
+    reported = {image["reference"]: image["id"] for image in certification["images"]}
+    for reference, image_id in sorted(image_ids.items()):
+        if reported.get(reference) != image_id:
+            problems.append(
+                f"image {reference} is {image_id}, but the report certified {reported.get(reference)}"
+            )
+    outcomes: dict[str, set[str]] = {}
+    for check in certification["checks"]:
+        if check["id"]:
+            accepted = check["outcome"] == "passed" or check.get("skip_kind") == "not-applicable"
+            outcomes.setdefault(check["id"], set()).add("ok" if accepted else check["outcome"])
+    for check_id in sorted(REQUIRED_CHECKS):
+        seen = outcomes.get(check_id)
+        if not seen:
+            problems.append(f"required check {check_id} did not run")
+        elif seen != {"ok"}:
+            problems.append(f"required check {check_id}: {', '.join(sorted(seen - {'ok'}))}")
+    return problems
+
+
+def check_report(report_path: Path, loaded: LoadedManifest, image_ids: dict[str, str]) -> list[str]:
+    """Problems that keep the report from admitting this manifest with these image ids (empty: admitted)."""
+    try:
+        report = json.loads(report_path.read_text())
+    except (OSError, ValueError) as error:
+        return [f"cannot read the report {report_path}: {error}"]
+    from pytest_coworld.reporting.results_json import validate_results
+
+    schema_problems = validate_results(report)
+    if schema_problems:
+        return [f"the report is not a valid {REPORT_NAME}: {problem}" for problem in schema_problems]
+    matching = [c for c in report["certifications"] if c["manifest"]["sha256"] == loaded.sha256]
+    if not matching:
+        return ["the report holds no certification of this manifest (no matching sha256)"]
+    problems_by_entry = [_problems_of(c, loaded, image_ids) for c in matching]
+    return min(problems_by_entry, key=len)

@@ -1,0 +1,113 @@
+"""One target's certification: the episode, the probe game and the replay servers, shared by its checks.
+
+`CertificationRun.start()` starts the certification episode and the probe game at once, each on its own
+thread, so probes and checks overlap with play. Everything is removed by `close()`.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from pytest_coworld.browser import live_probes, probe_game_probes
+from pytest_coworld.certification.main_episode import MainEpisode, Viewers
+from pytest_coworld.certification.probe_game import ProbeGame, TokenProbe
+from pytest_coworld.certification.replay import ReplayHandle
+from pytest_coworld.failures import CheckBlocked, NotApplicable
+from pytest_coworld.options import CoworldOptions
+from pytest_coworld.runtime.replay import ReplayMode, ReplayServer
+from pytest_coworld.runtime.run import RunContext
+from pytest_coworld.runtime.settings import Timeouts
+from pytest_coworld.runtime.spec import build_episode_spec
+from pytest_coworld.session import Target
+
+__all__ = ["CertificationRun", "MainEpisode", "ProbeGame", "ReplayHandle", "TokenProbe", "Viewers"]
+
+
+class CertificationRun:
+    def __init__(
+        self, target: Target, options: CoworldOptions, run_id: str, worker: str, artifacts_dir: Path
+    ) -> None:
+        assert target.loaded is not None
+        self.target = target
+        self.loaded = target.loaded
+        self.options = options
+        self.artifacts_dir = artifacts_dir
+        self.context = RunContext(run_id=f"{run_id}-{target.id}", worker=worker)
+        variant = f" --variant {target.variant}" if target.variant else ""
+        self.repro = f"coworld run-episode {target.reference}{variant}"
+        self._main: MainEpisode | None = None
+        self._probe: ProbeGame | None = None
+        self._replays: dict[str, ReplayHandle] = {}
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start the certification episode and the probe game (once)."""
+        with self._lock:
+            if self._main is not None:
+                return
+            self.context.open()
+            spec = build_episode_spec(
+                self.loaded,
+                variant=self.target.variant,
+                images=self.options.player_images,
+                timeouts=Timeouts(healthz=self.options.healthz_timeout, episode=self.options.episode_timeout),
+            )
+            contract = self.options.contract
+            episode_dir = self.artifacts_dir / "episode"
+            browser_main = live_probes(self.options, episode_dir)
+            browser_probe = probe_game_probes(self.options, episode_dir)
+            self._main = MainEpisode(self.context, spec, episode_dir, contract, self.repro, browser_main)
+            self._probe = ProbeGame(
+                self.context, spec, self.artifacts_dir / "probe", contract, self.repro, browser_probe
+            )
+            self._main.start()
+            self._probe.start()
+
+    @property
+    def main(self) -> MainEpisode:
+        self.start()
+        assert self._main is not None
+        return self._main
+
+    def probe_game(self) -> ProbeGame:
+        self.start()
+        assert self._probe is not None
+        return self._probe.wait_healthy()
+
+    def replay_server(self, mode: str) -> ReplayHandle:
+        """The replay server of `mode` (`classic`/`current`) on the episode's replay, started on first use."""
+        main = self.main
+        if self.loaded.manifest.game.replay_viewer is not None:
+            raise NotApplicable("the game declares a static replay viewer bundle, so it has no replay mode")
+        served = main.client_routes("player").served_by
+        wanted = self.options.contract
+        if (wanted != "auto" and wanted != mode) or (wanted == "auto" and served and mode not in served):
+            raise NotApplicable(f"the game follows the {'/'.join(served) or wanted} generation of routes")
+        problem = main.replay_problem()
+        if problem:
+            raise CheckBlocked(f"the episode has no replay (replay.written: {problem})")
+        from pytest_coworld.certification.reports import replay_file
+
+        replay = replay_file(main.result())
+        assert replay is not None
+        with self._lock:
+            if mode not in self._replays:
+                server = ReplayServer.for_manifest(
+                    self.context,
+                    self.loaded,
+                    replay,
+                    ReplayMode(mode),
+                    healthz_timeout=self.options.healthz_timeout,
+                )
+                self._replays[mode] = ReplayHandle(server, f"coworld replay {main.result().artifacts_dir}")
+        return self._replays[mode].ensure_started()
+
+    def close(self, keep: bool = False) -> None:
+        """Remove everything this run started (with `keep`, leave the containers for debugging)."""
+        if self._main is None:
+            return
+        if keep:
+            self.context.detach()
+            return
+        self.context.close()

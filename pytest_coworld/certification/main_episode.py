@@ -1,0 +1,240 @@
+"""`MainEpisode`: the certification episode, played once per target on a background thread.
+
+While it plays, probes run alongside it: the browser-client routes are fetched, a `/global` viewer joins
+before the players and another one joins mid-episode, and a Ping is sent on `/global`. Checks read these
+observations; reading one waits only until that observation exists, so the checks of a target take about
+as long as the episode itself.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pytest_coworld.certification.reports import (
+    HEALTHZ_HINTS,
+    GameReport,
+    HealthzReport,
+    ResultsReport,
+    SlotReport,
+    episode_log,
+    replay_problem,
+)
+from pytest_coworld.failures import CheckBlocked
+from pytest_coworld.probes.routes import ClientRoutes, probe_client
+from pytest_coworld.probes.sockets import Viewer, message_shape, ping_pong, snippet
+from pytest_coworld.runtime.episode import Episode
+from pytest_coworld.runtime.outcome import log_tail
+from pytest_coworld.runtime.record import EpisodeResult
+from pytest_coworld.runtime.run import RunContext
+from pytest_coworld.runtime.spec import EpisodeSpec
+
+EARLY_VIEWER_WAIT = 1.0  # how long the players wait for the early viewer's first message
+LATE_VIEWER_AFTER_MESSAGES = 3  # the late viewer joins once the early one has seen this many messages...
+LATE_VIEWER_AFTER_SECONDS = 1.5  # ...or this long after the players started, whichever comes first
+LATE_VIEWER_FIRST_MESSAGE = 5.0
+OBSERVATION_SLACK = 30.0  # extra wait, beyond the episode's own timeouts, before giving up on a result
+
+LiveProbe = Callable[[str], Any]
+"""A probe that runs on its own thread while the episode plays, given the game's base URL once healthy."""
+
+
+@dataclass
+class Viewers:
+    """The `/global` observations of the episode."""
+
+    early: Viewer
+    late: Viewer | None
+    ping_problem: str | None
+
+    def late_problem(self) -> str | None:
+        if not self.early.messages:
+            raise CheckBlocked("no viewer message to compare with (viewer.first_message)")
+        if self.late is None:
+            raise CheckBlocked("the episode ended before a viewer could join late")
+        if not self.late.messages:
+            return self.late.error or f"no message within {LATE_VIEWER_FIRST_MESSAGE:.0f} s of joining"
+        early_shape = message_shape(self.early.messages[0][1])
+        late_first = self.late.messages[0][1]
+        if message_shape(late_first) != early_shape:
+            return (
+                f"its first message is {message_shape(late_first)} ({snippet(late_first)}), while a viewer's "
+                f"first message at the start is {early_shape}"
+            )
+        return None
+
+
+class MainEpisode:
+    """The certification episode of one target and what was observed while it played."""
+
+    def __init__(
+        self,
+        run: RunContext,
+        spec: EpisodeSpec,
+        artifacts_dir: Path,
+        contract: str,
+        repro: str,
+        live_probes: dict[str, LiveProbe] | None = None,
+    ) -> None:
+        self.episode = Episode(run, spec, artifacts_dir, test="certification")
+        self.artifacts_dir = artifacts_dir
+        self._live_probes = live_probes or {}
+        self._live: dict[str, Future[Any]] = {name: Future() for name in self._live_probes}
+        self.contract = contract
+        self.repro = repro
+        self.slot_count = spec.slot_count
+        self._healthz: Future[HealthzReport] = Future()
+        self._routes: Future[dict[str, ClientRoutes]] = Future()
+        self._viewers: Future[Viewers] = Future()
+        self._result: Future[EpisodeResult] = Future()
+        self._limit = sum(
+            self.episode.timeouts.seconds(k) for k in ("healthz", "episode", "player_exit", "game_exit")
+        )
+        self._thread = threading.Thread(target=self._play, name="coworld-main-episode", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    @property
+    def base_url(self) -> str:
+        self.healthz()
+        return self.episode.base_url
+
+    # -- observations --------------------------------------------------------------------------------------
+
+    def _wait(self, future: Future[Any]) -> Any:
+        return future.result(timeout=self._limit + OBSERVATION_SLACK)
+
+    def healthz(self) -> HealthzReport:
+        return self._wait(self._healthz)  # type: ignore[no-any-return]
+
+    def _require_healthy(self) -> None:
+        if not self.healthz().ok:
+            raise CheckBlocked("the game never became healthy (runtime.healthz)")
+
+    def client_routes(self, client: str) -> ClientRoutes:
+        self._require_healthy()
+        return self._wait(self._routes)[client]  # type: ignore[no-any-return]
+
+    def viewers(self) -> Viewers:
+        self._require_healthy()
+        return self._wait(self._viewers)  # type: ignore[no-any-return]
+
+    def live_result(self, name: str) -> Any:
+        """What the live probe `name` observed while the episode played (waits for it)."""
+        self._require_healthy()
+        return self._wait(self._live[name])
+
+    def result(self) -> EpisodeResult:
+        """The finished episode (waits for its end): outcome, results, artifacts, timings."""
+        return self._wait(self._result)  # type: ignore[no-any-return]
+
+    def slot_report(self, slot: int) -> SlotReport:
+        return SlotReport.of(self.result(), slot)
+
+    def game_report(self) -> GameReport:
+        return GameReport.of(self.result())
+
+    def results_report(self, require_present: bool = False) -> ResultsReport:
+        report = ResultsReport.of(
+            self.result(), self.episode.spec.loaded.manifest.game.results_schema, self.slot_count
+        )
+        if require_present and report.problem_present:
+            raise CheckBlocked(f"no results to check (results.present: {report.problem_present})")
+        return report
+
+    def replay_problem(self) -> str | None:
+        return replay_problem(self.result())
+
+    def game_log_tail(self) -> str:
+        if self._result.done():
+            return episode_log(self._result.result(), "game")
+        game = self.episode.game
+        return log_tail(game.logs()) if game is not None else ""
+
+    # -- the episode thread --------------------------------------------------------------------------------
+
+    def _play(self) -> None:
+        episode = self.episode
+        try:
+            healthy = episode.start_game() and episode.wait_healthy()
+            self._healthz.set_result(self._healthz_report())
+            if healthy:
+                self._play_with_probes()
+            self._result.set_result(episode.finish())
+        except BaseException as error:  # the observations must always resolve: hand the error to the checks
+            for future in (self._healthz, self._routes, self._viewers, self._result, *self._live.values()):
+                if not future.done():
+                    future.set_exception(error)
+
+    def _healthz_report(self) -> HealthzReport:
+        episode = self.episode
+        timeout = episode.timeouts.seconds("healthz")
+        health = episode.health
+        if health is not None and health.healthy:
+            return HealthzReport(
+                True, timeout, f"200 after {episode.timings.get('healthz', 0):.2f} s", "", ""
+            )
+        if health is None:
+            observed, hint = "the game container could not be started", "see the error of the harness"
+        else:
+            observed = f"{health.reason}; last answer: {health.last_answer}"
+            hint = HEALTHZ_HINTS.get(health.reason, "")
+        logs = log_tail(episode.game.logs()) if episode.game is not None else ""
+        return HealthzReport(False, timeout, observed, hint, logs)
+
+    def _play_with_probes(self) -> None:
+        episode = self.episode
+        base = episode.base_url
+        threading.Thread(target=self._probe_routes, args=(base,), daemon=True).start()
+        for name, probe in self._live_probes.items():
+            threading.Thread(target=resolve, args=(self._live[name], probe, base), daemon=True).start()
+        global_url = base.replace("http://", "ws://") + "/global"
+        early = Viewer(global_url)
+        viewer_limit = self._limit
+        threading.Thread(target=early.run, args=(viewer_limit,), daemon=True).start()
+        ping: Future[str | None] = Future()
+        threading.Thread(target=lambda: ping.set_result(ping_pong(global_url)), daemon=True).start()
+        _wait_until(lambda: bool(early.messages or early.error), EARLY_VIEWER_WAIT)
+        episode.start_players()
+        late = self._join_late(global_url, early)
+        early.stop()  # a viewer left attached can keep a game lingering after the episode
+        self._viewers.set_result(Viewers(early, late, ping.result(timeout=10)))
+        episode.wait_for_end()
+
+    def _probe_routes(self, base: str) -> None:
+        try:
+            self._routes.set_result({client: probe_client(base, client) for client in ("player", "global")})
+        except Exception as error:  # a probe failure is handed to the checks that read it
+            self._routes.set_exception(error)
+
+    def _join_late(self, global_url: str, early: Viewer) -> Viewer | None:
+        game = self.episode.game
+        _wait_until(
+            lambda: early.count >= LATE_VIEWER_AFTER_MESSAGES or (game is not None and game.exited),
+            LATE_VIEWER_AFTER_SECONDS,
+        )
+        if game is None or game.exited:
+            return None
+        late = Viewer(global_url)
+        late.run(stop_after=LATE_VIEWER_FIRST_MESSAGE, max_messages=1)
+        return late
+
+
+def resolve(future: Future[Any], probe: Callable[[Any], Any], argument: Any) -> None:
+    """Run `probe(argument)` into `future`: its value, or the error it raised."""
+    try:
+        future.set_result(probe(argument))
+    except BaseException as error:  # handed to the check that reads it
+        future.set_exception(error)
+
+
+def _wait_until(condition: Any, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)

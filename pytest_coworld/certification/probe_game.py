@@ -1,0 +1,181 @@
+"""`ProbeGame`: a second episode of the same game beside the certification episode, driven from the host.
+
+Its game is started with the certification config; the host plays its last slot itself (token matrix,
+reconnect, browser player page) and `start_player` starts real players for the other slots when a check
+needs the episode to run. It is never waited for: it is removed when the run ends.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from pytest_coworld.certification.main_episode import resolve
+from pytest_coworld.failures import CheckBlocked
+from pytest_coworld.probes.sockets import Attempt, attempt
+from pytest_coworld.runtime.containers import PlayerContainer
+from pytest_coworld.runtime.episode import Episode
+from pytest_coworld.runtime.outcome import log_tail
+from pytest_coworld.runtime.run import RunContext
+from pytest_coworld.runtime.spec import EpisodeSpec
+
+HEALTHY_SLACK = 30.0
+LIVE_PROBE_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class TokenProbe:
+    """One case of the token matrix: what was tried, and what happened."""
+
+    description: str
+    redacted_url: str
+    hint: str
+    attempt: Attempt
+
+
+class ProbeGame:
+    """A running game of a probe episode, for probes from the host through its published port."""
+
+    def __init__(
+        self,
+        run: RunContext,
+        spec: EpisodeSpec,
+        artifacts_dir: Path,
+        contract: str,
+        repro: str,
+        live_probes: dict[str, Callable[[ProbeGame], Any]] | None = None,
+    ) -> None:
+        self.episode = Episode(run, spec, artifacts_dir, test="probe")
+        self._live_probes = live_probes or {}
+        self._live: dict[str, Future[Any]] = {name: Future() for name in self._live_probes}
+        self.contract = contract
+        self.repro = repro
+        self.slot_count = spec.slot_count
+        self.probe_slot = spec.slot_count - 1
+        self._healthy: Future[bool] = Future()
+        self._control: Attempt | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        threading.Thread(target=self._start, name="coworld-probe-game", daemon=True).start()
+
+    def _start(self) -> None:
+        try:
+            healthy = self.episode.start_game() and self.episode.wait_healthy()
+        except BaseException as error:  # hand it to whoever waits for the game
+            self._healthy.set_exception(error)
+            return
+        self._healthy.set_result(healthy)
+        if healthy:
+            for name, probe in self._live_probes.items():
+                threading.Thread(target=resolve, args=(self._live[name], probe, self), daemon=True).start()
+
+    def live_result(self, name: str) -> Any:
+        """What the live probe `name` observed on this game (started once it was healthy)."""
+        self.wait_healthy()
+        return self._live[name].result(timeout=LIVE_PROBE_SECONDS)
+
+    def wait_healthy(self) -> ProbeGame:
+        limit = self.episode.timeouts.seconds("healthz") + HEALTHY_SLACK
+        if not self._healthy.result(timeout=limit):
+            raise CheckBlocked("the probe game never became healthy (runtime.healthz)")
+        return self
+
+    @property
+    def base_url(self) -> str:
+        return self.episode.base_url
+
+    @property
+    def tokens(self) -> list[str]:
+        return list(self.episode.tokens)
+
+    def websocket_url(self, path: str, query: dict[str, str]) -> str:
+        """The host's websocket URL of `path` on this game, with `query`."""
+        return f"{self.base_url.replace('http://', 'ws://')}{path}?{urlencode(query)}"
+
+    def player_url(self, slot: int, **extra: str) -> str:
+        """The host's `/player` URL of `slot` with its own token (and any game-owned parameters)."""
+        return self.websocket_url("/player", {"slot": str(slot), "token": self.episode.tokens[slot], **extra})
+
+    def redacted_player_url(self, slot: int | str, token_label: str = "<slot's token>") -> str:
+        return f"{self.base_url.replace('http://', 'ws://')}/player?slot={slot}&token={token_label}"
+
+    def log_tail(self) -> str:
+        game = self.episode.game
+        return log_tail(game.logs()) if game is not None else ""
+
+    def control_attempt(self) -> Attempt:
+        """The probe slot connecting with its own token (once): what every rejection is measured against."""
+        with self._lock:
+            if self._control is None:
+                self._control = attempt(self.player_url(self.probe_slot))
+            return self._control
+
+    def require_player_socket(self) -> None:
+        if self.control_attempt().rejected:
+            raise CheckBlocked("the game refuses even a valid slot and token (routes.player_socket)")
+
+    def token_attempt(self, case: str) -> TokenProbe:
+        """Try one wrong slot/token pair of the token matrix against `/player`."""
+        self.require_player_socket()
+        slot, tokens = self.probe_slot, self.episode.tokens
+        other = 0 if slot != 0 else 1
+        cases = {
+            "bad_token": (
+                slot,
+                secrets.token_urlsafe(24),
+                "a wrong token",
+                "<random token>",
+                "compare the token with the one the config gives this slot",
+            ),
+            "missing_token": (
+                slot,
+                None,
+                "a connection with no token",
+                "(none)",
+                "reject a /player connection that has no token",
+            ),
+            "other_slot_token": (
+                slot,
+                tokens[other],
+                f"slot {slot} with slot {other}'s token",
+                f"<slot {other}'s token>",
+                "check the token against this slot's, not any slot's",
+            ),
+            "slot_out_of_range": (
+                self.slot_count,
+                tokens[slot],
+                f"slot {self.slot_count} (there are {self.slot_count} slots) with a valid token",
+                f"<slot {slot}'s token>",
+                "reject a slot number outside 0..slot count-1",
+            ),
+            "malformed_slot": (
+                "abc",
+                tokens[slot],
+                "slot=abc with a valid token",
+                f"<slot {slot}'s token>",
+                "reject a slot that is not a whole number",
+            ),
+        }
+        if other >= self.slot_count and case == "other_slot_token":
+            raise CheckBlocked("the game has a single slot: there is no other slot's token")
+        query_slot, token, description, label, hint = cases[case]
+        query = {"slot": str(query_slot), **({"token": token} if token is not None else {})}
+        url = self.websocket_url("/player", query)
+        return TokenProbe(description, self.redacted_player_url(query_slot, label), hint, attempt(url))
+
+    def start_player(self, slot: int) -> PlayerContainer:
+        """Start the real player of `slot` (the slot's certification player image) in this probe episode."""
+        started = self.episode.start_players([slot])
+        if not started:
+            raise CheckBlocked(f"the player of slot {slot} could not be started in the probe episode")
+        return started[0]
+
+    def close(self) -> None:
+        self.episode.close()

@@ -1,0 +1,193 @@
+"""What the checks assert on: small reports derived from a finished episode, each with its own problem text.
+
+A report that cannot be judged because something earlier broke raises `CheckBlocked`, which the plugin
+turns into a skip that names the blocking check.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_coworld.failures import CheckBlocked
+from pytest_coworld.runtime.outcome import OutcomeKind, log_tail
+from pytest_coworld.runtime.record import EpisodeResult
+
+HEALTHZ_HINTS = {
+    "exited": "the game exited before it answered GET /healthz; see its log tail",
+    "timeout": "listen on COGAME_HOST:COGAME_PORT (0.0.0.0:8080): a game bound to 127.0.0.1 cannot be "
+    "reached through the published port; answer GET /healthz with 200 once ready",
+}
+PLAYER_HINT = "read COWORLD_PLAYER_WS_URL (or COGAMES_ENGINE_WS_URL) and connect at start; see the player log"
+
+
+@dataclass(frozen=True)
+class HealthzReport:
+    ok: bool
+    timeout: float
+    observed: str
+    hint: str
+    log_tail: str
+
+
+def episode_log(result: EpisodeResult, name: str) -> str:
+    """The tail of one container's log (`game`, `player-0`, …) from the episode's artifacts."""
+    path = result.artifacts_dir / f"{name}.log"
+    return log_tail(path.read_text(errors="replace")) if path.is_file() else ""
+
+
+def require_healthy(result: EpisodeResult) -> None:
+    """Block checks of an episode that never got going (runtime.healthz, or the harness, says why)."""
+    if result.outcome.kind is OutcomeKind.GAME_UNHEALTHY:
+        raise CheckBlocked(f"the game never became healthy (runtime.healthz: {result.outcome.message})")
+    if result.outcome.kind is OutcomeKind.INFRASTRUCTURE_ERROR:
+        raise CheckBlocked(f"the harness could not run the episode ({result.outcome.message})")
+
+
+def require_finished(result: EpisodeResult) -> None:
+    """Block checks of the episode's end when the game crashed or ran out of time (game.exit says so)."""
+    require_healthy(result)
+    if result.outcome.kind in (OutcomeKind.GAME_CRASHED, OutcomeKind.EPISODE_TIMEOUT):
+        raise CheckBlocked(f"the game did not finish the episode (game.exit: {result.outcome.message})")
+
+
+def require_players_did_not_fail(result: EpisodeResult) -> None:
+    """Block checks of missing end files when a player failure is why the game wrote none."""
+    failed_kinds = (OutcomeKind.PLAYER_FAILED, OutcomeKind.PLAYER_NEVER_CONNECTED)
+    if result.artifact("player_failure.json") is not None or result.outcome.kind in failed_kinds:
+        raise CheckBlocked(f"a player failed, so the episode had no normal end ({result.outcome.message})")
+
+
+@dataclass(frozen=True)
+class SlotReport:
+    slot: int
+    image: str
+    connected: bool
+    observed: str
+    hint: str
+    exit_code: int | None
+    exit_observed: str
+    log_tail: str
+
+    @classmethod
+    def of(cls, result: EpisodeResult, slot: int) -> SlotReport:
+        require_healthy(result)
+        player = result.record["players"][slot]
+        traffic = player.get("traffic") or {}
+        observed = (
+            f"{traffic.get('rx_bytes', 0)} bytes received and {traffic.get('tx_bytes', 0)} sent by the "
+            f"player's container ({traffic.get('samples', 0)} samples)"
+        )
+        failure = _player_failure(result)
+        if failure and failure.get("failed_policy_index") == slot:
+            observed += f"; the game reported: {failure.get('message')}"
+        if not player["started"]:
+            observed = "the player was never started"
+        exit_code = player["exit_code"] if player["exited_by_itself"] else None
+        exit_observed = (
+            f"exited {exit_code}" if exit_code is not None else "did not exit in time; it was stopped"
+        )
+        return cls(
+            slot,
+            player["image"],
+            bool(traffic.get("connected")),
+            observed,
+            PLAYER_HINT,
+            exit_code,
+            exit_observed,
+            episode_log(result, f"player-{slot}"),
+        )
+
+
+def _player_failure(result: EpisodeResult) -> dict[str, Any] | None:
+    path = result.artifact("player_failure.json")
+    try:
+        document = json.loads(path.read_text()) if path else None
+    except ValueError:
+        return None
+    return document if isinstance(document, dict) else None
+
+
+@dataclass(frozen=True)
+class GameReport:
+    problem: str | None
+    hint: str
+    log_tail: str
+
+    @classmethod
+    def of(cls, result: EpisodeResult) -> GameReport:
+        require_healthy(result)
+        game, tail = result.record["game"], episode_log(result, "game")
+        if result.outcome.kind is OutcomeKind.EPISODE_TIMEOUT:
+            return cls(f"the episode ran past its timeout: {result.outcome.message}", "end in time", tail)
+        if not game["exited_by_itself"]:
+            linger = result.record["timeouts"]["game_exit"]
+            problem = f"the game did not exit within {linger:.0f} s after writing its results; it was stopped"
+            return cls(problem, "exit promptly (status 0) once results and replay are written", tail)
+        if game["exit_code"] != 0:
+            problem = f"the game exited with status {game['exit_code']}"
+            return cls(problem, "a crash mid-episode, or an error at the end; see the log tail", tail)
+        return cls(None, "", tail)
+
+
+@dataclass(frozen=True)
+class ResultsReport:
+    problem_present: str | None
+    schema_errors: list[str] = field(default_factory=list)
+    score_problem: str | None = None
+    log_tail: str = ""
+
+    @classmethod
+    def of(cls, result: EpisodeResult, schema: dict[str, Any], slot_count: int) -> ResultsReport:
+        require_finished(result)
+        tail = episode_log(result, "game")
+        path = result.artifacts_dir / "results.json"
+        if not path.is_file():
+            require_players_did_not_fail(result)
+            return cls("the game wrote no results file", log_tail=tail)
+        try:
+            results = json.loads(path.read_text())
+        except ValueError as error:
+            return cls(f"the results file is not JSON ({error})", log_tail=tail)
+        if not isinstance(results, dict):
+            return cls(f"the results are a JSON {type(results).__name__}, not an object", log_tail=tail)
+        return cls(None, _schema_errors(results, schema), _score_problem(results, slot_count), tail)
+
+
+def _schema_errors(results: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    from jsonschema import Draft202012Validator
+
+    errors = Draft202012Validator(schema).iter_errors(results)
+    return [f"{'.'.join(map(str, e.absolute_path)) or '$'}: {e.message}" for e in errors][:20]
+
+
+def _score_problem(results: dict[str, Any], slot_count: int) -> str | None:
+    scores = results.get("scores")
+    if not isinstance(scores, list):
+        return "the results have no `scores` list"
+    if len(scores) != slot_count:
+        return f"{len(scores)} score(s) for {slot_count} slots"
+    if not all(isinstance(s, int | float) and not isinstance(s, bool) for s in scores):
+        return f"not every score is a number: {json.dumps(scores)[:120]}"
+    return None
+
+
+def replay_file(result: EpisodeResult) -> Path | None:
+    """The episode's collected replay artifact, if the game wrote one."""
+    for name in ("replay.json", "replay"):
+        if (path := result.artifact(name)) is not None:
+            return path
+    return None
+
+
+def replay_problem(result: EpisodeResult) -> str | None:
+    """None when the episode's replay was collected; else why not."""
+    require_finished(result)
+    if replay_file(result):
+        return None
+    require_players_did_not_fail(result)
+    return (
+        result.outcome.message if result.outcome.kind is OutcomeKind.REPLAY_MISSING else "no replay written"
+    )

@@ -1,0 +1,208 @@
+"""Every certification check by its stable id: its category, title and the contract rule it enforces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+CATEGORIES = ("Manifest", "Images", "Routes", "Tokens", "Players", "Viewers", "Results", "Replay", "Browser")
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    id: str
+    category: str
+    title: str
+    rule: str
+
+
+_CHECKS = [
+    CheckInfo(
+        "manifest.schema",
+        "Manifest",
+        "The manifest matches the JSON Schema of its generation",
+        "MANIFEST.md: top level, game, role specs, variants, certification",
+    ),
+    CheckInfo(
+        "manifest.generation",
+        "Manifest",
+        "The manifest follows a known contract generation",
+        "MANIFEST.md: the current generation",
+    ),
+    CheckInfo(
+        "manifest.tokens",
+        "Manifest",
+        "The config schema declares the tokens rule",
+        "MANIFEST.md rule 1; RUNTIME.md: player slots and tokens",
+    ),
+    CheckInfo(
+        "manifest.slots",
+        "Manifest",
+        "Certification players fill every slot with declared players",
+        "MANIFEST.md rule 2",
+    ),
+    CheckInfo("manifest.ids", "Manifest", "Ids are unique within each section", "MANIFEST.md rule 3"),
+    CheckInfo(
+        "manifest.configs",
+        "Manifest",
+        "Author configs are token-free and valid against the config schema",
+        "MANIFEST.md rules 4 and 5",
+    ),
+    CheckInfo(
+        "manifest.references", "Manifest", "Variant parents and documents resolve", "MANIFEST.md rule 6"
+    ),
+    CheckInfo("images.present", "Images", "Every referenced image is present", "RUNTIME.md: roles"),
+    CheckInfo(
+        "runtime.healthz",
+        "Routes",
+        "GET /healthz answers 200 within its timeout",
+        "RUNTIME.md: routes in rollout mode",
+    ),
+    CheckInfo(
+        "routes.player_client",
+        "Routes",
+        "The player browser client page is served",
+        "RUNTIME.md: routes in rollout mode",
+    ),
+    CheckInfo(
+        "routes.global_client",
+        "Routes",
+        "The live viewer page is served",
+        "RUNTIME.md: routes in rollout mode",
+    ),
+    CheckInfo(
+        "routes.player_socket",
+        "Routes",
+        "WEBSOCKET /player accepts a valid slot and token",
+        "RUNTIME.md: routes in rollout mode",
+    ),
+    CheckInfo("tokens.bad_token", "Tokens", "A wrong token is rejected", "RUNTIME.md: WEBSOCKET /player"),
+    CheckInfo(
+        "tokens.missing_token", "Tokens", "A missing token is rejected", "RUNTIME.md: WEBSOCKET /player"
+    ),
+    CheckInfo(
+        "tokens.other_slot_token",
+        "Tokens",
+        "Another slot's token is rejected",
+        "RUNTIME.md: WEBSOCKET /player",
+    ),
+    CheckInfo(
+        "tokens.slot_out_of_range",
+        "Tokens",
+        "A slot beyond the slot count is rejected",
+        "RUNTIME.md: WEBSOCKET /player",
+    ),
+    CheckInfo(
+        "tokens.malformed_slot",
+        "Tokens",
+        "A slot that is not a number is rejected",
+        "RUNTIME.md: WEBSOCKET /player",
+    ),
+    CheckInfo(
+        "player.reconnect",
+        "Players",
+        "A slot may reconnect with its token and gets state again",
+        "RUNTIME.md: reconnect",
+    ),
+    CheckInfo(
+        "players.connected",
+        "Players",
+        "Each slot's player connected and played",
+        "RUNTIME.md: episode lifecycle 5-6",
+    ),
+    CheckInfo(
+        "players.exit",
+        "Players",
+        "Each slot's player exited 0 after the episode",
+        "RUNTIME.md: episode lifecycle 8",
+    ),
+    CheckInfo(
+        "viewer.first_message", "Viewers", "A /global viewer receives state", "RUNTIME.md: WEBSOCKET /global"
+    ),
+    CheckInfo(
+        "viewer.late_state",
+        "Viewers",
+        "A viewer joining mid-episode receives renderable state",
+        "RUNTIME.md: WEBSOCKET /global (late viewers)",
+    ),
+    CheckInfo(
+        "viewer.ping_pong",
+        "Viewers",
+        "/global answers a websocket Ping with a Pong",
+        "RUNTIME.md: two generations (keepalive)",
+    ),
+    CheckInfo(
+        "game.exit",
+        "Results",
+        "The game exits 0 in time after the episode",
+        "RUNTIME.md: episode lifecycle 8",
+    ),
+    CheckInfo(
+        "results.present", "Results", "The game writes a results file", "RUNTIME.md: episode lifecycle 8"
+    ),
+    CheckInfo(
+        "results.schema", "Results", "Results validate against the results schema", "RUNTIME.md: results"
+    ),
+    CheckInfo("results.score_count", "Results", "Results hold one score per slot", "RUNTIME.md: results"),
+    CheckInfo("replay.written", "Replay", "The game writes a replay", "RUNTIME.md: episode lifecycle 8"),
+    CheckInfo("replay.healthz", "Replay", "Replay mode answers GET /healthz", "RUNTIME.md: replay mode"),
+    CheckInfo(
+        "replay.client_page", "Replay", "Replay mode serves its viewer page", "RUNTIME.md: replay mode"
+    ),
+    CheckInfo(
+        "replay.first_frame",
+        "Replay",
+        "The replay websocket streams a frame that is not an error",
+        "RUNTIME.md: replay mode",
+    ),
+    CheckInfo(
+        "replay.bundle",
+        "Replay",
+        "The static replay bundle has index.html",
+        "RUNTIME.md: two generations (static replay viewer)",
+    ),
+    CheckInfo(
+        "browser.player_page",
+        "Browser",
+        "The player page connects to /player with every page parameter",
+        "RUNTIME.md: the address rule for browser clients",
+    ),
+    CheckInfo(
+        "browser.player_address",
+        "Browser",
+        "The player page connects to exactly the `address` URL",
+        "RUNTIME.md: the address rule for browser clients",
+    ),
+    CheckInfo(
+        "browser.global_viewer",
+        "Browser",
+        "The live viewer page receives frames and draws them",
+        "RUNTIME.md: routes in rollout mode (GET /clients/global)",
+    ),
+    CheckInfo(
+        "browser.global_address",
+        "Browser",
+        "The live viewer page connects to exactly the `address` URL",
+        "RUNTIME.md: the address rule for browser clients",
+    ),
+    CheckInfo(
+        "browser.replay_viewer",
+        "Browser",
+        "The replay viewer loads the episode's replay and advances",
+        "RUNTIME.md: replay mode; two generations (static replay viewer)",
+    ),
+]
+CHECKS: dict[str, CheckInfo] = {check.id: check for check in _CHECKS}
+
+
+def check_mark(check_id: str) -> pytest.MarkDecorator:
+    """The marker that ties a test (or one parametrized case) to its check id."""
+    if check_id not in CHECKS:
+        raise KeyError(f"unknown check id {check_id!r}")
+    return pytest.mark.coworld_check(check_id)
+
+
+def check_param(check_id: str, *values: object) -> object:
+    """A `pytest.param` whose id is the check id and which carries that check's marker."""
+    return pytest.param(*values, id=check_id, marks=check_mark(check_id))

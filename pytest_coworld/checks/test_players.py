@@ -1,0 +1,73 @@
+"""Player checks: reconnect (probe game), and each slot's player connected, played and exited 0."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pytest_coworld.certification import MainEpisode, ProbeGame
+from pytest_coworld.checks.catalog import check_mark
+from pytest_coworld.failures import CoworldCheckFailure
+from pytest_coworld.probes.sockets import reconnect
+
+
+@check_mark("player.reconnect")
+def test_reconnect(coworld_game: ProbeGame, make_coworld_player: Callable[..., Any]) -> None:
+    """Testname: Reconnect.
+    Description: While the episode runs, a slot whose connection dropped MUST be accepted again with the same
+    slot and token, and MUST receive state again; the slot's game state survives the disconnect.
+    """
+    coworld_game.require_player_socket()
+    slot = coworld_game.probe_slot
+    for other in range(coworld_game.slot_count):
+        if other != slot:
+            make_coworld_player(other)
+    observation = reconnect(coworld_game.player_url(slot))
+    if observation.problem:
+        raise CoworldCheckFailure(
+            "player.reconnect",
+            "RUNTIME.md: the same slot may reconnect with the same token while the episode runs",
+            f"slot {slot} accepted again after a dropped connection, and given state",
+            observation.problem,
+            hint="keep the slot's token valid for the whole episode and replace the slot's old connection",
+            log_tail=coworld_game.log_tail(),
+            repro=coworld_game.repro,
+        )
+
+
+@check_mark("players.connected")
+def test_player_connected(coworld_episode: MainEpisode, coworld_slot: int) -> None:
+    """Testname: Player connected and played.
+    Description: Each slot's player MUST connect to the game and exchange messages with it during the
+    episode: a schema-valid results file alone does not prove that anyone played.
+    """
+    slot = coworld_episode.slot_report(coworld_slot)
+    if not slot.connected:
+        raise CoworldCheckFailure(
+            "players.connected",
+            "RUNTIME.md: episode lifecycle 5-6 (players connect and play)",
+            f"slot {coworld_slot}'s player ({slot.image}) connects and exchanges messages",
+            slot.observed,
+            hint=slot.hint,
+            log_tail=slot.log_tail,
+            repro=coworld_episode.repro,
+        )
+
+
+@check_mark("players.exit")
+def test_player_exit(coworld_episode: MainEpisode, coworld_slot: int) -> None:
+    """Testname: Player exit.
+    Description: Each slot's player MUST exit with status 0 after the episode ends, within the contract's
+    player exit time (10 s classic, 30 s current).
+    """
+    slot = coworld_episode.slot_report(coworld_slot)
+    if slot.exit_code != 0:
+        raise CoworldCheckFailure(
+            "players.exit",
+            "RUNTIME.md: episode lifecycle 8 (players exit too)",
+            f"slot {coworld_slot}'s player exits 0",
+            slot.exit_observed,
+            hint="exit when the game closes the connection; exit 0 when the episode ended normally",
+            log_tail=slot.log_tail,
+            repro=coworld_episode.repro,
+        )

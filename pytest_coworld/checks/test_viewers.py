@@ -1,0 +1,63 @@
+"""Live viewer checks on the certification episode: first message, late viewers, Ping/Pong."""
+
+from __future__ import annotations
+
+from pytest_coworld.certification import MainEpisode
+from pytest_coworld.checks.catalog import check_mark
+from pytest_coworld.failures import CoworldCheckFailure
+
+
+@check_mark("viewer.first_message")
+def test_global_first_message(coworld_episode: MainEpisode) -> None:
+    """Testname: Live viewer stream.
+    Description: A viewer connected to `WEBSOCKET /global` from the start MUST receive state messages.
+    """
+    viewers = coworld_episode.viewers()
+    if not viewers.early.messages:
+        raise CoworldCheckFailure(
+            "viewer.first_message",
+            "RUNTIME.md: WEBSOCKET /global is the live viewer stream",
+            "at least one message on /global during the episode",
+            viewers.early.error or "no message at all",
+            hint="accept viewers on /global at any time and send them the state as it changes",
+            log_tail=coworld_episode.game_log_tail(),
+            repro=coworld_episode.repro,
+        )
+
+
+@check_mark("viewer.late_state")
+def test_late_viewer_state(coworld_episode: MainEpisode) -> None:
+    """Testname: Late viewer.
+    Description: A viewer that joins `/global` mid-episode MUST receive enough state to render from then on:
+    its first message has the shape of the first message a viewer gets at the start (the full state), not
+    that of an incremental update.
+    """
+    late = coworld_episode.viewers().late_problem()
+    if late:
+        raise CoworldCheckFailure(
+            "viewer.late_state",
+            "RUNTIME.md: a viewer that joins late must receive enough state to render",
+            "the late viewer's first message has the shape of a viewer's first message (full state)",
+            late,
+            hint="send every new /global viewer a snapshot of the current state before any update",
+            log_tail=coworld_episode.game_log_tail(),
+            repro=coworld_episode.repro,
+        )
+
+
+@check_mark("viewer.ping_pong")
+def test_global_ping_pong(coworld_episode: MainEpisode) -> None:
+    """Testname: Keepalive.
+    Description: The game MUST answer a websocket Ping on `/global` with a Pong.
+    """
+    problem = coworld_episode.viewers().ping_problem
+    if problem:
+        raise CoworldCheckFailure(
+            "viewer.ping_pong",
+            "RUNTIME.md: two generations (keepalive: the game answers a Ping with a Pong)",
+            "a Pong within 5 s of a Ping on /global",
+            problem,
+            hint="let your websocket library answer Pings (most do unless told not to)",
+            log_tail=coworld_episode.game_log_tail(),
+            repro=coworld_episode.repro,
+        )

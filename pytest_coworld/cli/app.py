@@ -1,0 +1,51 @@
+"""The `coworld` Typer application: registers each command module."""
+
+from __future__ import annotations
+
+import typer
+
+from pytest_coworld.cli import (
+    certify,
+    download,
+    example,
+    gc,
+    login,
+    replay,
+    run_episode,
+    submit,
+    upload_coworld,
+    upload_policy,
+    validate,
+    verify_report,
+)
+
+app = typer.Typer(
+    name="coworld",
+    help="Certify, run and ship Coworld games.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+app.command("validate")(validate.validate_command)
+app.command("certify", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
+    certify.certify_command
+)
+app.command("verify-report")(verify_report.verify_report_command)
+app.command("run-episode")(run_episode.run_episode_command)
+app.command("replay")(replay.replay_command)
+app.command("gc")(gc.gc_command)
+app.command("login")(login.login_command)
+app.command("upload-coworld")(upload_coworld.upload_coworld_command)
+app.command("upload-policy")(upload_policy.upload_policy_command)
+app.command("submit")(submit.submit_command)
+app.command("download")(download.download_command)
+app.add_typer(example.app, name="example")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

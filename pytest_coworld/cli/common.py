@@ -1,0 +1,42 @@
+"""Small helpers every command shares: one-line errors, the manifest argument, `--example`."""
+
+from __future__ import annotations
+
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+stderr = Console(stderr=True, highlight=False)
+stdout = Console(highlight=False)
+
+EXIT_USAGE = 2
+
+ExampleOption = Annotated[
+    str | None,
+    typer.Option("--example", help="Use a bundled example instead of MANIFEST (`coworld example list`)."),
+]
+
+
+def fail(message: str, code: int = EXIT_USAGE, hint: str | None = None) -> NoReturn:
+    """Print `error: message` (and a hint) to stderr and exit with `code`; never a traceback."""
+    stderr.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    if hint:
+        stderr.print(f"hint: {hint}", markup=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def manifest_reference(manifest: str | None, example: str | None) -> str:
+    """The manifest path/URI a command should load: MANIFEST, or the manifest of `--example NAME`."""
+    if example and manifest:
+        fail("give either MANIFEST or --example, not both")
+    if example:
+        from pytest_coworld.examples import ExampleNotFound, example_manifest_path
+
+        try:
+            return str(example_manifest_path(example))
+        except ExampleNotFound as error:
+            fail(str(error), hint="`coworld example list` shows the bundled examples")
+    if not manifest:
+        fail("missing MANIFEST (a path, file:// or http(s):// URI), or --example NAME")
+    return manifest

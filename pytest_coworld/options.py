@@ -1,0 +1,209 @@
+"""The `coworld` option group: every `--coworld-*` option with its ini key, parsed into `CoworldOptions`.
+
+Precedence: the command line, then the ini key (`coworld_*` in pytest.ini/pyproject/tox.ini), then the
+default. Values are checked here, so a bad one is a usage error that names where it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CONTRACTS = ("auto", "classic", "current")
+
+
+@dataclass(frozen=True)
+class _Option:
+    name: str
+    help: str
+    kind: str = "string"  # string | list | bool | float
+    default: Any = None
+    metavar: str | None = None
+
+    @property
+    def flag(self) -> str:
+        return f"--{self.name.replace('_', '-')}"
+
+
+OPTIONS = (
+    _Option(
+        "coworld_manifest",
+        "Certify this Coworld manifest (path, file:// or http(s):// URI); repeatable. "
+        "Without it the plugin does nothing.",
+        "list",
+        (),
+        "MANIFEST",
+    ),
+    _Option(
+        "coworld_variant",
+        "Run the certification episode with this variant's config instead of the "
+        "manifest's certification config.",
+        metavar="ID",
+    ),
+    _Option(
+        "coworld_contract",
+        "Contract generation to certify against: auto (find out), classic or current.",
+        default="auto",
+        metavar="GENERATION",
+    ),
+    _Option(
+        "coworld_checks",
+        "Run only these check ids (comma-separated; shell patterns like tokens.* work).",
+        "list",
+        (),
+        "IDS",
+    ),
+    _Option(
+        "coworld_exclude_checks",
+        "Do not run these check ids (comma-separated; patterns work).",
+        "list",
+        (),
+        "IDS",
+    ),
+    _Option(
+        "coworld_player_image",
+        "Certify these player images against the game instead of the manifest's "
+        "certification players: one for every slot, or one per slot; repeatable.",
+        "list",
+        (),
+        "IMAGE",
+    ),
+    _Option(
+        "coworld_artifacts_dir",
+        "Where episodes keep their artifacts (config, results, replay, logs).",
+        default="coworld-artifacts",
+        metavar="DIR",
+    ),
+    _Option(
+        "coworld_results_json",
+        "Write the certification report (coworld-certification.json) here.",
+        metavar="PATH",
+    ),
+    _Option(
+        "coworld_keep_containers",
+        "Leave the containers and networks in place after the run, for debugging.",
+        "bool",
+        False,
+    ),
+    _Option(
+        "coworld_require_browser",
+        "Fail (error) the browser checks when no browser can be found, instead of skipping them.",
+        "bool",
+        False,
+    ),
+    _Option(
+        "coworld_healthz_timeout",
+        "Seconds the game may take to answer GET /healthz with 200.",
+        "float",
+        60.0,
+        "SECONDS",
+    ),
+    _Option(
+        "coworld_episode_timeout",
+        "Seconds the certification episode may take (default: the manifest's "
+        "episode_timeout_minutes, else 20 minutes).",
+        "float",
+        None,
+        "SECONDS",
+    ),
+)
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("coworld", "Coworld game certification")
+    for option in OPTIONS:
+        if option.kind == "bool":
+            group.addoption(
+                option.flag, action="store_true", default=None, dest=option.name, help=option.help
+            )
+        else:
+            action = "append" if option.kind == "list" else "store"
+            group.addoption(
+                option.flag,
+                action=action,
+                default=None,
+                dest=option.name,
+                metavar=option.metavar,
+                help=f"{option.help} ini: {option.name}.",
+            )
+        ini_type = {"list": "linelist", "bool": "bool"}.get(option.kind, "string")
+        parser.addini(option.name, option.help, type=ini_type, default=option.default)  # type: ignore[arg-type]
+
+
+def _split(values: Any) -> tuple[str, ...]:
+    return tuple(part.strip() for value in values for part in str(value).split(",") if part.strip())
+
+
+def _value(config: pytest.Config, option: _Option) -> tuple[Any, str]:
+    given = config.getoption(option.name)
+    if given not in (None, []):
+        return given, option.flag
+    return config.getini(option.name), f"ini key {option.name}"
+
+
+@dataclass(frozen=True)
+class CoworldOptions:
+    """The parsed `coworld` options of one pytest run."""
+
+    manifests: tuple[str, ...]
+    variant: str | None
+    contract: str
+    checks: tuple[str, ...]
+    exclude_checks: tuple[str, ...]
+    player_images: tuple[str, ...]
+    artifacts_dir: Path
+    results_json: Path | None
+    keep_containers: bool
+    require_browser: bool
+    healthz_timeout: float
+    episode_timeout: float | None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.manifests)
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> CoworldOptions:
+        values: dict[str, Any] = {}
+        for option in OPTIONS:
+            value, where = _value(config, option)
+            values[option.name.removeprefix("coworld_")] = _parse(option, value, where)
+        if values["contract"] not in CONTRACTS:
+            raise pytest.UsageError(
+                f"--coworld-contract must be one of {', '.join(CONTRACTS)}, not {values['contract']!r}"
+            )
+        return cls(
+            manifests=values["manifest"],
+            variant=values["variant"] or None,
+            contract=values["contract"],
+            checks=values["checks"],
+            exclude_checks=values["exclude_checks"],
+            player_images=values["player_image"],
+            artifacts_dir=Path(values["artifacts_dir"]).absolute(),
+            results_json=Path(values["results_json"]).absolute() if values["results_json"] else None,
+            keep_containers=bool(values["keep_containers"]),
+            require_browser=bool(values["require_browser"]),
+            healthz_timeout=values["healthz_timeout"],
+            episode_timeout=values["episode_timeout"],
+        )
+
+
+def _parse(option: _Option, value: Any, where: str) -> Any:
+    if option.kind == "list":
+        return _split(value or ())
+    if option.kind == "bool":
+        return bool(value)
+    if option.kind == "float":
+        if value in (None, ""):
+            return option.default
+        try:
+            number = float(value)
+        except ValueError:
+            raise pytest.UsageError(f"{where} must be a number of seconds, not {value!r}") from None
+        if number <= 0:
+            raise pytest.UsageError(f"{where} must be positive, not {value!r}")
+        return number
+    return value if value not in (None, "") else option.default

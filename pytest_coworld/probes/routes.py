@@ -1,0 +1,64 @@
+"""Which browser-client routes a game serves, and so which generation of routes it follows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+CURRENT_PREFIX = "/client"
+CLASSIC_PREFIX = "/clients"
+
+
+@dataclass(frozen=True)
+class PageProbe:
+    path: str
+    status: int | None
+    content_type: str
+    error: str | None = None
+
+    @property
+    def is_html(self) -> bool:
+        return self.status == 200 and "html" in self.content_type
+
+    def describe(self) -> str:
+        if self.error:
+            return f"GET {self.path}: {self.error}"
+        return f"GET {self.path}: {self.status} {self.content_type or '(no content type)'}"
+
+
+def get_page(base_url: str, path: str, timeout: float = 5.0) -> PageProbe:
+    try:
+        response = httpx.get(base_url + path, timeout=timeout)
+    except httpx.HTTPError as error:
+        return PageProbe(path, None, "", f"{type(error).__name__}: {error}")
+    return PageProbe(path, response.status_code, response.headers.get("content-type", ""))
+
+
+@dataclass(frozen=True)
+class ClientRoutes:
+    """The pages of one browser client (`player`, `global` or `replay`) under both route generations."""
+
+    current: PageProbe
+    classic: PageProbe
+
+    @property
+    def served_by(self) -> list[str]:
+        return [name for name, page in (("current", self.current), ("classic", self.classic)) if page.is_html]
+
+    def describe(self) -> str:
+        return f"{self.current.describe()}; {self.classic.describe()}"
+
+
+def probe_client(base_url: str, client: str, query: str = "") -> ClientRoutes:
+    suffix = f"/{client}{query}"
+    return ClientRoutes(
+        get_page(base_url, CURRENT_PREFIX + suffix), get_page(base_url, CLASSIC_PREFIX + suffix)
+    )
+
+
+def healthz_ok(base_url: str, timeout: float = 2.0) -> bool:
+    try:
+        return httpx.get(base_url + "/healthz", timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False

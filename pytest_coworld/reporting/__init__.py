@@ -1,0 +1,1 @@
+"""Reports of a certification: header, per-check records, terminal summary, JUnit properties, JSON report."""

@@ -1,0 +1,113 @@
+"""`ReportingPlugin`: the report header, per-check properties and failure text, JUnit suite properties, the
+terminal summary and the JSON report. Registered by `pytest_configure` only when a manifest is given."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+
+from pytest_coworld import __version__
+from pytest_coworld.failures import CoworldCheckFailure
+from pytest_coworld.reporting.records import CheckRecorder
+from pytest_coworld.session import CoworldSession
+
+
+class ReportingPlugin:
+    def __init__(self, config: pytest.Config, session: CoworldSession) -> None:
+        self.config = config
+        self.session = session
+        self.recorder = CheckRecorder()
+        self._image_facts: dict[str, Any] | None = None
+
+    def image_facts(self) -> dict[str, Any]:
+        """`{reference: ImageFacts | None}` of every image the targets reference (inspected once)."""
+        if self._image_facts is None:
+            from pytest_coworld.image_facts import inspect_images
+
+            references = [
+                ref
+                for t in self.session.targets
+                if t.loaded
+                for _, ref in t.loaded.manifest.referenced_images()
+            ]
+            self._image_facts = inspect_images(references)
+        return self._image_facts
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        from pytest_coworld.reporting.header import header_lines
+
+        return header_lines(self.session, self.image_facts())
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, Any, Any]:
+        report: pytest.TestReport = yield
+        from pytest_coworld.plugin import check_id_of
+
+        check_id = check_id_of(item)
+        params = getattr(item, "callspec", None) and item.callspec.params
+        target_id = params.get("coworld_target") if params else None
+        if report.when == "setup" and (check_id or target_id):
+            item.user_properties.extend(self._properties(check_id, target_id))
+            report.user_properties = list(item.user_properties)
+        if call.excinfo is not None and isinstance(call.excinfo.value, CoworldCheckFailure):
+            report.longrepr = call.excinfo.value.render()
+        return report
+
+    def _properties(self, check_id: str | None, target_id: str | None) -> list[tuple[str, str]]:
+        properties = [("coworld.check", check_id)] if check_id else []
+        if target_id:
+            target = self.session.target(target_id)
+            properties += [
+                ("coworld.target", target_id),
+                ("coworld.variant", target.variant or "certification"),
+                ("coworld.artifacts", str(self.session.artifacts_root() / target_id)),
+            ]
+        return properties
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.recorder.add(report)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if not self.session.is_controller or self.config.option.collectonly:
+            return
+        from pytest_coworld.reporting.results_json import build_results, write_results
+
+        results = build_results(self.session, self.recorder, self.image_facts())
+        self._add_junit_properties(results)
+        self.config.hook.pytest_coworld_update_results_json(config=self.config, results=results)
+        if self.session.options.results_json:
+            write_results(results, self.session.options.results_json)
+        self.results = results
+
+    def _add_junit_properties(self, results: dict[str, Any]) -> None:
+        from _pytest.junitxml import xml_key
+
+        xml = self.config.stash.get(xml_key, None)
+        if xml is None:
+            return
+        xml.add_global_property("coworld.plugin_version", __version__)
+        xml.add_global_property("coworld.run_id", results["run_id"])
+        xml.add_global_property("coworld.verdict", results["verdict"])
+        for certification in results["certifications"]:
+            prefix = f"coworld.{certification['target']}"
+            manifest = certification["manifest"]
+            xml.add_global_property(f"{prefix}.manifest", manifest["source"])
+            xml.add_global_property(f"{prefix}.manifest_sha256", manifest["sha256"] or "")
+            xml.add_global_property(f"{prefix}.generation", manifest["generation"] or "")
+            xml.add_global_property(f"{prefix}.verdict", certification["verdict"])
+            for image in certification["images"]:
+                xml.add_global_property(
+                    f"{prefix}.image.{image['path']}", f"{image['reference']}@{image['id']}"
+                )
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        from pytest_coworld.reporting.summary import write_summary
+
+        results = getattr(self, "results", None)
+        if results is not None:
+            write_summary(terminalreporter, results, self.session)
