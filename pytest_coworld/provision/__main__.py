@@ -2,7 +2,8 @@
 
 Steps: `engine` (a running Docker engine), `base-image` (the image examples build FROM, the default), and
 `examples [NAME...]` (the images of every example or of the named ones; `example` is an alias; this step needs
-the package's dependencies). Every step first makes sure of the engine.
+the package's dependencies), and `browser` (a Chromium for the browser checks). The Docker steps first make
+sure of the engine.
 """
 
 from __future__ import annotations
@@ -27,12 +28,20 @@ def _build_examples(names: list[str]) -> None:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m pytest_coworld.provision")
     parser.add_argument(
-        "step", nargs="?", default="base-image", choices=["engine", "base-image", "examples", "example"]
+        "step",
+        nargs="?",
+        default="base-image",
+        choices=["engine", "base-image", "examples", "example", "browser"],
     )
     parser.add_argument("names", nargs="*", help="with `examples`: only these examples")
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
+        if args.step == "browser":
+            from pytest_coworld.provision.browser import ensure_browser
+
+            print(f"browser: {ensure_browser()}")
+            return 0
         print(f"docker engine: {ensure_engine()}")
         if args.step != "engine":
             print(f"base image {BASE_IMAGE_TAG}: {ensure_base_image()}")

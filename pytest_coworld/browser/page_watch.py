@@ -1,0 +1,190 @@
+"""`PageWatch`: one page in its own browser context, with its websockets, console and errors recorded.
+
+Websockets are seen twice: in the page (`page_hooks.js`: did the upgrade succeed, how many messages, the close
+code; optionally holding messages back) and on the wire (Playwright's events: frames and handshake errors).
+`finish()` saves the last screenshot and the console log, then closes the context.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pytest_coworld.browser.observations import PageArtifacts, PageObservation, SocketSeen
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, WebSocket
+
+HOOKS_JS = (Path(__file__).parent / "page_hooks.js").read_text(encoding="utf-8")
+VIEWPORT = {"width": 1024, "height": 768}
+NAVIGATION_SECONDS = 15.0
+POLL_SECONDS = 0.05
+FIRST_FRAME_CHARS = 65_536
+
+
+@dataclass
+class _Wire:
+    """A websocket as Playwright saw it on the network."""
+
+    url: str
+    frames: int = 0
+    first_frame: str | None = None
+    error: str | None = None
+    closed: bool = False
+
+
+class PageWatch:
+    """A page under observation; open it with `PageWatch.open(browser, url, hold)`."""
+
+    def __init__(self, context: BrowserContext, page: Page, url: str) -> None:
+        self.context = context
+        self.page = page
+        self.url = url
+        self.load_problem: str | None = None
+        self.last_screenshot: bytes | None = None
+        self._wire: list[_Wire] = []
+        self._log: list[str] = []
+        self._page_errors: list[str] = []
+        self._started = time.monotonic()
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self._note_page_error(str(error)))
+        page.on(
+            "requestfailed", lambda request: self._note(f"request failed: {request.url} ({request.failure})")
+        )
+        page.on("websocket", self._on_websocket)
+
+    @classmethod
+    async def open(cls, browser: Browser, url: str, hold: bool = False) -> PageWatch:
+        """Open `url` in a fresh context; with `hold`, incoming websocket messages wait for `release()`."""
+        context = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+        await context.add_init_script(HOOKS_JS.replace("__HOLD__", "true" if hold else "false"))
+        watch = cls(context, await context.new_page(), url)
+        await watch._navigate()
+        return watch
+
+    async def _navigate(self) -> None:
+        from playwright.async_api import Error as PlaywrightError
+
+        self._note(f"open {self.url}")
+        try:
+            response = await self.page.goto(
+                self.url, wait_until="domcontentloaded", timeout=NAVIGATION_SECONDS * 1000
+            )
+        except PlaywrightError as error:
+            self.load_problem = f"the page did not load: {str(error).strip().splitlines()[0]}"
+            return
+        if response is not None and response.status >= 400:
+            self.load_problem = f"GET {self.url} answered HTTP {response.status}"
+
+    # -- recording -----------------------------------------------------------------------------------------
+
+    def _note(self, line: str) -> None:
+        self._log.append(f"{time.monotonic() - self._started:7.3f}s {line}")
+
+    def _note_page_error(self, text: str) -> None:
+        self._page_errors.append(text)
+        self._note(f"page error: {text}")
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        source = message.location.get("url")
+        self._note(f"console.{message.type}: {message.text}" + (f" ({source})" if source else ""))
+
+    def _on_websocket(self, socket: WebSocket) -> None:
+        wire = _Wire(socket.url)
+        self._wire.append(wire)
+        self._note(f"websocket {socket.url}")
+
+        def received(payload: str | bytes) -> None:
+            wire.frames += 1
+            if wire.first_frame is None:
+                text = payload.decode(errors="replace") if isinstance(payload, bytes) else payload
+                wire.first_frame = text[:FIRST_FRAME_CHARS]
+                self._note(f"first frame on {socket.url}: {wire.first_frame[:160]}")
+
+        def failed(error: str) -> None:
+            wire.error = error
+            self._note(f"websocket error on {socket.url}: {error}")
+
+        def closed(_: Any) -> None:
+            wire.closed = True
+            self._note(f"websocket closed: {socket.url} after {wire.frames} frame(s)")
+
+        socket.on("framereceived", received)
+        socket.on("socketerror", failed)
+        socket.on("close", closed)
+
+    # -- reading -------------------------------------------------------------------------------------------
+
+    async def sockets(self) -> tuple[SocketSeen, ...]:
+        """Every websocket the page opened so far, in the page's order (wire-only ones after)."""
+        from playwright.async_api import Error as PlaywrightError
+
+        try:
+            entries: list[dict[str, Any]] = await self.page.evaluate("window.__coworld.sockets")
+        except PlaywrightError:
+            entries = []
+        unmatched = list(self._wire)
+        seen = []
+        for entry in entries:
+            wire = next((w for w in unmatched if w.url == entry["url"]), None)
+            if wire is not None:
+                unmatched.remove(wire)
+            seen.append(_merge(entry, wire))
+        seen += [_merge(None, wire) for wire in unmatched]
+        return tuple(seen)
+
+    async def wait_for(self, condition: Callable[[tuple[SocketSeen, ...]], bool], seconds: float) -> bool:
+        """Poll the page's websockets until `condition` holds (True) or `seconds` pass (False)."""
+        deadline = time.monotonic() + seconds
+        while True:
+            if condition(await self.sockets()):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(POLL_SECONDS)
+
+    async def screenshot(self) -> bytes:
+        self.last_screenshot = await self.page.screenshot(animations="disabled", caret="hide", timeout=10_000)
+        return self.last_screenshot
+
+    async def release(self) -> None:
+        """Deliver the held websocket messages to the page."""
+        await self.page.evaluate("window.__coworld.release()")
+
+    async def finish(self, artifacts: PageArtifacts) -> PageObservation:
+        """Save the screenshot and console log, close the page, and return what was seen."""
+        from playwright.async_api import Error as PlaywrightError
+
+        sockets = await self.sockets()
+        artifacts.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            await self.screenshot()
+        except PlaywrightError as error:
+            self._note(f"no screenshot: {error}")
+        if self.last_screenshot is not None:
+            artifacts.screenshot.write_bytes(self.last_screenshot)
+        self._log += [f"summary: {socket.describe()}" for socket in sockets]
+        log = artifacts.redact("\n".join(self._log) + "\n")
+        artifacts.console_log.write_text(log, encoding="utf-8")
+        await self.context.close()
+        return PageObservation(self.url, sockets, artifacts, self.load_problem, tuple(self._page_errors))
+
+
+def _merge(entry: dict[str, Any] | None, wire: _Wire | None) -> SocketSeen:
+    """One socket from the page's record and the wire's (a socket made by a worker has only the wire's)."""
+    frames = wire.frames if wire else 0
+    if entry is None:
+        assert wire is not None
+        return SocketSeen(wire.url, frames > 0, frames, wire.first_frame, None, wire.error)
+    return SocketSeen(
+        url=entry["url"],
+        opened=bool(entry["opened"]),
+        frames=max(frames, int(entry["messages"])),
+        first_frame=wire.first_frame if wire else None,
+        close_code=entry["closeCode"],
+        error=(wire.error if wire else None) or ("the page saw an error event" if entry["errored"] else None),
+    )

@@ -1,0 +1,109 @@
+"""The browser checks on the bundled examples in a real Chromium: clean games pass, defects fail exactly the
+checks they break, static replay bundles are checked, and a missing browser is reported, never passed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from browser_runs import certify, defect_manifest
+
+from pytest_coworld.examples import example_manifest_path
+
+BROWSER_CHECKS = {
+    "browser.player_page",
+    "browser.player_address",
+    "browser.global_viewer",
+    "browser.global_address",
+    "browser.replay_viewer",
+}
+EXPECTED_FAILURES: dict[str | None, set[str]] = {
+    None: set(),
+    "ignores-address-param": {"browser.player_address", "browser.global_address"},
+    "blank-global-viewer": {"browser.global_viewer"},
+    "replay-error-frame": {"browser.replay_viewer"},
+    "replay-server-broken": {"browser.replay_viewer"},
+}
+BUNDLES = Path(__file__).parent / "bundles"
+
+
+@pytest.mark.parametrize("example", ["paint", "auction"])
+def test_clean_games_pass_and_each_defect_fails_exactly_its_checks(
+    example_images: None, tmp_path: Path, example: str
+) -> None:
+    manifests = {
+        defect: defect_manifest(tmp_path / (defect or "clean"), example, defect)
+        for defect in EXPECTED_FAILURES
+    }
+    run = certify(tmp_path, list(manifests.values()), "--coworld-checks=browser.*")
+    for defect, manifest in manifests.items():
+        outcomes = run.outcomes(manifest)
+        assert set(outcomes) == BROWSER_CHECKS, run.output
+        failed = {check for check, outcome in outcomes.items() if outcome == "failed"}
+        passed = {check for check, outcome in outcomes.items() if outcome == "passed"}
+        assert (failed, passed) == (EXPECTED_FAILURES[defect], BROWSER_CHECKS - failed), (defect, run.output)
+    clean = manifests[None]
+    for check in BROWSER_CHECKS:
+        linked = run.properties(clean, check)
+        assert Path(linked["coworld.screenshot"]).is_file()
+        assert Path(linked["coworld.console_log"]).is_file()
+
+
+def test_an_address_failure_names_the_url_opened_and_the_one_expected(
+    example_images: None, tmp_path: Path
+) -> None:
+    manifest = defect_manifest(tmp_path / "ignores", "paint", "ignores-address-param")
+    run = certify(tmp_path, [manifest], "--coworld-checks=browser.player_address")
+    message = run.message(manifest, "browser.player_address")
+    expected = message.split("expected: every websocket the page opens is exactly ", 1)[1].split(" ", 1)[0]
+    observed = message.split("observed: the page opened ", 1)[1].split("\n", 1)[0]
+    assert expected.startswith("ws://127.0.0.1:") and "/coworld-address-probe/player?probe=" in expected
+    assert "/player?slot=1&token=<token>&coworld_probe=1&address=http" in observed
+    assert "screenshot: " in message
+
+
+def bundle_manifest(folder: Path, bundle: str) -> Path:
+    """The auction manifest with a static replay viewer (`bundles/<bundle>`) instead of its replay mode."""
+    document = json.loads(example_manifest_path("auction").read_text())
+    document["game"]["replay_viewer"] = {"bundle": "viewer"}
+    shutil.copytree(BUNDLES / bundle, folder / "viewer")
+    path = folder / "coworld_manifest.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_a_static_replay_bundle_must_play_the_replay(example_images: None, tmp_path: Path) -> None:
+    playing, blank = (bundle_manifest(tmp_path / name, name) for name in ("playing", "blank"))
+    run = certify(tmp_path, [playing, blank], "--coworld-checks=browser.replay_viewer")
+    assert run.outcomes(playing) == {"browser.replay_viewer": "passed"}, run.output
+    assert run.outcomes(blank) == {"browser.replay_viewer": "failed"}, run.output
+    assert "draws nothing" in run.message(blank, "browser.replay_viewer")
+
+
+def no_browser(tmp_path: Path) -> dict[str, str]:
+    """An environment where no browser can be found: Playwright has none, COWORLD_CHROMIUM names no file."""
+    return {
+        "COWORLD_CHROMIUM": str(tmp_path / "no-such-chromium"),
+        "PLAYWRIGHT_BROWSERS_PATH": str(tmp_path / "no-browsers"),
+    }
+
+
+def test_without_a_browser_the_checks_are_skipped_as_unavailable(tmp_path: Path) -> None:
+    manifest = example_manifest_path("paint")
+    run = certify(tmp_path, [manifest], "--coworld-checks=browser.*", env=no_browser(tmp_path))
+    assert run.outcomes(manifest) == dict.fromkeys(BROWSER_CHECKS, "skipped"), run.output
+    skips = [line for line in run.output.splitlines() if line.startswith("SKIPPED")]
+    reason = f": unavailable: COWORLD_CHROMIUM={tmp_path / 'no-such-chromium'} is not an executable file"
+    assert len(skips) == len(BROWSER_CHECKS), run.output
+    assert all(reason in skip for skip in skips), run.output
+
+
+@pytest.mark.parametrize("require", [["--coworld-require-browser"], ["-o", "coworld_require_browser=true"]])
+def test_requiring_a_browser_turns_the_skip_into_an_error(tmp_path: Path, require: list[str]) -> None:
+    manifest = example_manifest_path("paint")
+    run = certify(tmp_path, [manifest], "--coworld-checks=browser.*", *require, env=no_browser(tmp_path))
+    assert run.outcomes(manifest) == dict.fromkeys(BROWSER_CHECKS, "error"), run.output
+    assert run.returncode != 0
+    assert "unavailable: COWORLD_CHROMIUM=" in run.message(manifest, "browser.player_page")
