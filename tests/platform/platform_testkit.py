@@ -1,0 +1,42 @@
+"""What the platform tests share besides fixtures: the CLI under test, a fresh platform, built images."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import typer
+from click.testing import Result
+from coworld_standin import PlatformState, StandinServer
+from oci_registry import RegistryPair
+
+from pytest_coworld.cli.download import download_command
+from pytest_coworld.cli.login import login_command
+from pytest_coworld.cli.submit import submit_command
+from pytest_coworld.cli.upload_coworld import upload_coworld_command
+from pytest_coworld.cli.upload_policy import upload_policy_command
+
+RunCli = Callable[..., Result]
+
+
+@dataclass(frozen=True)
+class BuiltImage:
+    reference: str
+    id: str
+
+
+def new_standin(registries: RegistryPair) -> StandinServer:
+    """A fresh platform whose repositories are new to the registry (so every push is a real one)."""
+    return StandinServer(PlatformState(registries, repository_prefix=f"t{uuid.uuid4().hex[:10]}"))
+
+
+def platform_app() -> typer.Typer:
+    """The platform commands, registered the way `pytest_coworld.cli.app` registers them."""
+    app = typer.Typer(pretty_exceptions_enable=False)
+    app.command("login")(login_command)
+    app.command("upload-coworld")(upload_coworld_command)
+    app.command("upload-policy")(upload_policy_command)
+    app.command("submit")(submit_command)
+    app.command("download")(download_command)
+    return app
