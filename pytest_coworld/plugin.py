@@ -52,6 +52,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     session = CoworldSession.create(config, options)
     config.stash[SESSION_KEY] = session
+    _treat_sigterm_as_ctrl_c()
     from pytest_coworld.reporting.plugin import ReportingPlugin
 
     config.pluginmanager.register(ReportingPlugin(config, session), "coworld-reporting")
@@ -59,6 +60,18 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(XdistHooks(session), "coworld-xdist")
         if getattr(config.option, "dist", "no") == "load":
             config.option.dist = "loadgroup"  # one worker per target, so each episode runs once
+
+
+def _treat_sigterm_as_ctrl_c() -> None:
+    """CI cancellation sends SIGTERM: run the same teardown as Ctrl-C (unless someone else handles it)."""
+    import signal
+    import threading
+
+    if (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    ):
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 def _session(config: pytest.Config) -> CoworldSession | None:

@@ -1,0 +1,63 @@
+"""Each defect of the example zoo fails exactly the checks that enforce the rule it breaks, and says why.
+
+Checks downstream of a failure are skipped as `blocked`, never failed: one defect, one clear failure set.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from certification_runs import EXAMPLES, manifest_with_defect
+
+from pytest_coworld.examples import defects_of
+
+# defect -> {check id that must fail: a phrase its message must contain}
+EXPECTED: dict[str, dict[str, str]] = {
+    "never-healthy": {"runtime.healthz": "GET /healthz"},
+    "binds-loopback-only": {"runtime.healthz": "0.0.0.0:8080"},
+    "crash-mid-episode": {"game.exit": "exited with status 1"},
+    "hang-after-episode": {"game.exit": "did not exit within"},
+    "accepts-bad-token": {
+        "tokens.bad_token": "accepted",
+        "tokens.missing_token": "accepted",
+        "tokens.other_slot_token": "accepted",
+    },
+    "accepts-other-slots-token": {"tokens.other_slot_token": "accepted"},
+    "ignores-slot-bounds": {"tokens.slot_out_of_range": "accepted", "tokens.malformed_slot": "accepted"},
+    "player-route-404": {"routes.player_socket": "HTTP 404"},
+    "no-late-viewer-state": {"viewer.late_state": "first message is"},
+    "no-pong": {"viewer.ping_pong": "no Pong"},
+    "refuses-reconnect": {"player.reconnect": "reconnect with the same slot and token was refused"},
+    "invalid-results": {"results.schema": "schema error"},
+    "wrong-score-count": {"results.score_count": "score(s) for"},
+    "no-results": {"results.present": "no results file"},
+    "no-replay": {"replay.written": "no replay"},
+    "replay-server-broken": {"replay.healthz": "replay mode", "browser.replay_viewer": "replay"},
+    "replay-error-frame": {"replay.first_frame": "error frame", "browser.replay_viewer": "error"},
+    "ignores-address-param": {"browser.player_address": "address", "browser.global_address": "address"},
+    "blank-global-viewer": {"browser.global_viewer": "blank"},
+    "crash-on-start": {"players.connected": "bytes received", "players.exit": "exited 1"},
+    "never-connects": {"players.connected": "bytes received", "players.exit": "did not exit in time"},
+    "never-exits": {"players.exit": "did not exit in time"},
+}
+CASES = [(example, defect.id) for example in EXAMPLES for defect in defects_of(example)]
+
+
+def test_every_defect_has_expectations() -> None:
+    assert {defect for _, defect in CASES} == set(EXPECTED)
+
+
+@pytest.mark.parametrize(("example", "defect"), CASES, ids=[f"{e}-{d}" for e, d in CASES])
+def test_defect_fails_exactly_its_checks(certify: Any, tmp_path: Path, example: str, defect: str) -> None:
+    run = certify(manifest_with_defect(tmp_path, example, defect))
+
+    assert run.result.ret == 1
+    assert run.report["verdict"] == "failed"
+    assert run.ids_with(example, "failed", "error") == set(EXPECTED[defect])
+    assert run.ids_with(example, "error") == set()
+    for check in run.checks(example):
+        if check["id"] in EXPECTED[defect] and check["outcome"] == "failed":
+            assert EXPECTED[defect][check["id"]] in check["message"], check["message"]
+            assert "Traceback" not in check["message"]
