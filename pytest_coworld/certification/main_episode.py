@@ -35,8 +35,10 @@ from pytest_coworld.runtime.run import RunContext
 from pytest_coworld.runtime.spec import EpisodeSpec
 
 EARLY_VIEWER_WAIT = 1.0  # how long the players wait for the early viewer's first message
-LATE_VIEWER_AFTER_MESSAGES = 3  # the late viewer joins once the early one has seen this many messages...
-LATE_VIEWER_AFTER_SECONDS = 1.5  # ...or this long after the players started, whichever comes first
+LATE_VIEWER_AFTER_MESSAGES = (
+    3  # the late viewer joins once play has moved on: the early viewer saw 3 messages,
+)
+LATE_VIEWER_AFTER_SECONDS = 10.0  # or, for a game that sends little, this long after the players started
 LATE_VIEWER_FIRST_MESSAGE = 5.0
 OBSERVATION_SLACK = 30.0  # extra wait, beyond the episode's own timeouts, before giving up on a result
 
