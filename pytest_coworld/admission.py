@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_coworld.checks.catalog import CHECKS
+from pytest_coworld.checks.catalog import REQUIRED_CHECKS
 from pytest_coworld.manifest import LoadedManifest
 
 REPORT_NAME = "coworld-certification.json"
-OPTIONAL_CHECKS = frozenset(check_id for check_id in CHECKS if check_id.startswith("browser."))
-REQUIRED_CHECKS = frozenset(CHECKS) - OPTIONAL_CHECKS
 
 
 class CertificationFailed(Exception):

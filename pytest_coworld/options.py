@@ -6,6 +6,7 @@ default. Values are checked here, so a bad one is a usage error that names where
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -164,6 +165,14 @@ class CoworldOptions:
     @property
     def active(self) -> bool:
         return bool(self.manifests)
+
+    def selects(self, check_id: str) -> bool:
+        """Whether `--coworld-checks` / `--coworld-exclude-checks` keep this check id."""
+
+        def matches(patterns: tuple[str, ...]) -> bool:
+            return any(fnmatch.fnmatchcase(check_id, pattern) for pattern in patterns)
+
+        return (not self.checks or matches(self.checks)) and not matches(self.exclude_checks)
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> CoworldOptions:

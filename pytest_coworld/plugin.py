@@ -7,7 +7,6 @@ line (then name the suite too: `--pyargs pytest_coworld.checks`).
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -124,13 +123,6 @@ def check_id_of(item: pytest.Item) -> str | None:
     return str(marker.args[0]) if marker and marker.args else None
 
 
-def _selected(check_id: str, options: CoworldOptions) -> bool:
-    def matches(patterns: tuple[str, ...]) -> bool:
-        return any(fnmatch.fnmatchcase(check_id, pattern) for pattern in patterns)
-
-    return (not options.checks or matches(options.checks)) and not matches(options.exclude_checks)
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     session = _session(config)
     if session is None:
@@ -138,7 +130,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     kept, dropped = [], []
     for item in items:
         check_id = check_id_of(item)
-        (kept if check_id is None or _selected(check_id, session.options) else dropped).append(item)
+        (kept if check_id is None or session.options.selects(check_id) else dropped).append(item)
         target = getattr(item, "callspec", None) and item.callspec.params.get("coworld_target")
         if target:
             item.add_marker(pytest.mark.xdist_group(f"coworld-{target}"))

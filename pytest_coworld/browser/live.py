@@ -12,7 +12,6 @@ Asking for either starts launching the browser at once, so it is up when the gam
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Callable
 from functools import partial
 from importlib.util import find_spec
@@ -61,18 +60,9 @@ def browser_artifacts_dir(episode_artifacts_dir: Path) -> Path:
     return episode_artifacts_dir.parent / "browser"
 
 
-def check_selected(check_id: str, options: CoworldOptions) -> bool:
-    """Whether `--coworld-checks`/`--coworld-exclude-checks` keep this check."""
-
-    def matches(patterns: tuple[str, ...]) -> bool:
-        return any(fnmatch.fnmatchcase(check_id, pattern) for pattern in patterns)
-
-    return (not options.checks or matches(options.checks)) and not matches(options.exclude_checks)
-
-
 def _selected(probes: dict[str, Any], options: CoworldOptions) -> dict[str, Any]:
     """The probes of the selected checks, with the browser launching ({} without Playwright)."""
-    wanted = {name: probe for name, probe in probes.items() if check_selected(name, options)}
+    wanted = {name: probe for name, probe in probes.items() if options.selects(name)}
     if not wanted or find_spec("playwright") is None:
         return {}
     shared_session()

@@ -194,6 +194,10 @@ _CHECKS = [
     ),
 ]
 CHECKS: dict[str, CheckInfo] = {check.id: check for check in _CHECKS}
+OPTIONAL_CHECKS = frozenset(check_id for check_id in CHECKS if check_id.startswith("browser."))
+REQUIRED_CHECKS = frozenset(CHECKS) - OPTIONAL_CHECKS
+"""Every required check must run (pass, or not apply) for a verdict of passed; browser checks are optional
+unless --coworld-require-browser makes a missing browser an error."""
 
 
 def check_mark(check_id: str) -> pytest.MarkDecorator:

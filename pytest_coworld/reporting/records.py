@@ -81,8 +81,9 @@ class CheckRecorder:
 
 
 def verdict(records: list[CheckRecord]) -> str:
-    """`passed` when checks ran and none failed, errored or was blocked; else `failed`."""
-    if not records:
-        return "failed"
+    """`passed` when every required check ran and none failed, errored or was blocked; else `failed`."""
+    from pytest_coworld.checks.catalog import REQUIRED_CHECKS
+
     bad = [r for r in records if r.outcome in ("failed", "error") or r.skip_kind in ("blocked", "other")]
-    return "failed" if bad else "passed"
+    missing = REQUIRED_CHECKS - {r.check_id for r in records}
+    return "failed" if bad or missing else "passed"

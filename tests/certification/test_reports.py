@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pytest_coworld.checks.catalog import REQUIRED_CHECKS
 from pytest_coworld.reference import DOCS_DIR, PAGES
 from pytest_coworld.reporting.github import annotations
 from pytest_coworld.reporting.records import CheckRecord, skip_kind, verdict
@@ -15,16 +16,17 @@ def test_skip_kinds_come_from_the_reason() -> None:
 
 
 def test_verdict_fails_on_failures_errors_and_blocked_checks() -> None:
-    passed = CheckRecord("a", "runtime.healthz", "t")
+    every = [CheckRecord(check_id, check_id, "t") for check_id in sorted(REQUIRED_CHECKS)]
     not_applicable = CheckRecord("b", "replay.bundle", "t", outcome="skipped", skip_kind="not-applicable")
-    assert verdict([passed, not_applicable]) == "passed"
+    assert verdict([*every, not_applicable]) == "passed"
+    assert verdict(every[1:]) == "failed", "a required check that did not run"
     assert verdict([]) == "failed"
     for bad in (
         CheckRecord("c", "x", "t", outcome="failed"),
         CheckRecord("d", "x", "t", outcome="error"),
         CheckRecord("e", "x", "t", outcome="skipped", skip_kind="blocked"),
     ):
-        assert verdict([passed, bad]) == "failed"
+        assert verdict([*every, bad]) == "failed"
 
 
 def test_github_annotations_name_each_failed_check() -> None:
