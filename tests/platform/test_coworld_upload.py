@@ -1,8 +1,7 @@
 """`coworld upload-coworld` and `coworld download` of the bundled examples, end to end.
 
 The examples are pushed to the real registry and downloaded back through the anonymous "public" registry
-into a folder that then validates. Certification goes through `admission_standin` (WAITING FOR THE REAL
-SUITE: `coworld certify` of the examples currently hangs in test_players on this machine).
+into a folder that then validates. `upload-coworld` certifies each example for real first (`coworld certify`).
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from typing import Any
 
 import docker
 import pytest
-from admission_standin import standin_admission
 from click.testing import Result
 from coworld_standin import StandinServer
 from image_witness import saved_digests
@@ -27,7 +25,7 @@ from typer.testing import CliRunner
 
 from pytest_coworld import admission
 from pytest_coworld.cli.app import app as coworld_app
-from pytest_coworld.examples import build_example, list_examples
+from pytest_coworld.examples import apply_defect, build_example, example_manifest_path, list_examples
 
 EXAMPLES = [example.name for example in list_examples()]
 ROLE_SECTIONS = ("player", "grader", "reporter", "commissioner", "diagnoser", "optimizer")
@@ -58,7 +56,7 @@ def uploaded_examples(
 ) -> Iterator[UploadedExamples]:
     """Every bundled example, certified and uploaded once with `coworld upload-coworld` to one platform."""
     home = tmp_path_factory.mktemp("home")
-    with new_standin(registries) as standin, standin_admission():
+    with new_standin(registries) as standin:
         env = {"HOME": str(home), "COWORLD_TOKEN": standin.state.token}
         uploads = {}
         for example in list_examples():
@@ -168,26 +166,24 @@ def test_a_certification_of_another_manifest_uploads_nothing(
 
     assert result.exit_code == 1
     assert (
-        "is not a passing certification of this manifest and these images: the report certifies a"
-        in result.stderr
+        "is not a passing certification of this manifest and these images: the report holds no "
+        "certification of this manifest" in result.stderr
     )
     assert "hint: certify again with `coworld certify MANIFEST`" in result.stderr
     assert len(state.calls) == calls_before
 
 
 def test_a_failing_certification_uploads_nothing(
-    logged_in: StandinServer, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    logged_in: StandinServer, run_cli: RunCli, tmp_path: Path
 ) -> None:
-    def failing_certify(manifest_ref: str, output_dir: Path) -> Path:
-        raise admission.CertificationFailed("2 checks failed", output_dir / admission.REPORT_NAME)
-
-    monkeypatch.setattr(admission, "certify", failing_certify)
-    example = next(iter(list_examples()))
-    build_example(example.name)
+    build_example("paint")
+    document = apply_defect(json.loads(example_manifest_path("paint").read_text()), "accepts-bad-token")
+    manifest = tmp_path / "coworld_manifest.json"
+    manifest.write_text(json.dumps(document))
 
     result = run_cli(
         "upload-coworld",
-        str(example.manifest_path),
+        str(manifest),
         "--output-dir",
         str(tmp_path / "out"),
         "--server",
@@ -195,7 +191,7 @@ def test_a_failing_certification_uploads_nothing(
     )
 
     assert result.exit_code == 1
-    assert "error: nothing was uploaded: 2 checks failed" in result.stderr
+    assert "error: nothing was uploaded: certification failed" in result.stderr
     assert f"hint: fix the checks that failed in {tmp_path / 'out' / admission.REPORT_NAME}" in result.stderr
     assert logged_in.state.calls == []
 
