@@ -85,7 +85,8 @@ OPTIONS = (
     ),
     _Option(
         "coworld_keep_containers",
-        "Leave the containers and networks in place after the run, for debugging.",
+        "Leave the containers and networks in place after the run, for debugging (until `coworld gc` or "
+        "the next run).",
         "bool",
         False,
     ),

@@ -6,7 +6,6 @@ It resolves the targets (each manifest with the config its episode uses) once pe
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -132,4 +131,4 @@ class CoworldSession:
         return self.options.artifacts_dir / self.run_id
 
     def cleanup_command(self) -> str:
-        return f"coworld gc --run-id {self.run_id}  (pid {os.getpid()})"
+        return f"coworld gc --run-id {self.run_id}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import typer
@@ -14,21 +15,34 @@ AllOption = Annotated[
     bool,
     typer.Option("--all", help="Remove every resource labelled pytest-coworld.run-id, of live runs too."),
 ]
+RunIdOption = Annotated[
+    str | None,
+    typer.Option(
+        "--run-id", help="Remove the resources of this one run (e.g. kept by --coworld-keep-containers)."
+    ),
+]
 
 
-def gc_command(everything: AllOption = False) -> None:
+def gc_command(everything: AllOption = False, run_id: RunIdOption = None) -> None:
     """Remove stale resources: those of this host whose owning process is gone.
 
-    With --all, remove every labelled container and network, whoever started them.
+    With --run-id, remove one run's containers, networks and work folder; with --all, every labelled
+    container and network, whoever started them.
     """
     from pytest_coworld.runtime import InfrastructureError, collect_garbage
     from pytest_coworld.runtime.docker_api import connect_docker
 
+    if run_id is not None and not re.fullmatch(r"[\w.-]+", run_id):
+        fail(
+            f"{run_id!r} is not a run id",
+            code=EXIT_FAILED,
+            hint="copy it from the run's summary, e.g. cw-1a2b3c4d5e",
+        )
     try:
-        report = collect_garbage(connect_docker(), everything=everything)
+        report = collect_garbage(connect_docker(), everything=everything, run_id=run_id)
     except InfrastructureError as error:
         fail(str(error), code=EXIT_FAILED)
-    what = "labelled" if everything else "stale"
+    what = "labelled" if everything else f"run {run_id}'s" if run_id else "stale"
     stdout.print(
         f"removed {len(report.containers)} {what} container(s) and {len(report.networks)} network(s)",
         markup=False,

@@ -6,7 +6,9 @@ Containers go before networks (a network with endpoints cannot be removed), both
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -152,10 +154,18 @@ def sweep_stale(client: docker.DockerClient) -> RemovalReport:
     return remove_resources([resource for resource in list_labelled(client) if is_stale(resource)])
 
 
-def collect_garbage(client: docker.DockerClient, everything: bool = False) -> RemovalReport:
-    """`coworld gc`: stale resources, or with `everything` every labelled resource of any run and host."""
+def collect_garbage(
+    client: docker.DockerClient, everything: bool = False, run_id: str | None = None
+) -> RemovalReport:
+    """`coworld gc`: stale resources; or one run's resources and work folders (its targets' runs included,
+    `<run id>-<target>`); or with `everything` every labelled resource of any run and host."""
     if everything:
         return remove_resources(list_labelled(client))
+    if run_id is not None:
+        for folder in Path(tempfile.gettempdir()).glob(f"coworld-{run_id}-*"):
+            shutil.rmtree(folder, ignore_errors=True)
+        of_run = [r for r in list_labelled(client) if r.run_id == run_id or r.run_id.startswith(f"{run_id}-")]
+        return remove_resources(of_run)
     return sweep_stale(client)
 
 

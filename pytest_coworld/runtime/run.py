@@ -88,6 +88,16 @@ class RunContext:
             self._guard = None
         return report
 
+    def detach(self) -> None:
+        """Leave this run's containers, networks and work folder in place, for debugging; stop the guard.
+
+        They stay until `coworld gc --run-id <id>`, or until a later run sweeps them as stale.
+        """
+        self.cancel.set()
+        if self._guard is not None:
+            stop_guard(self._guard)
+            self._guard = None
+
     def __enter__(self) -> RunContext:
         return self.open()
 

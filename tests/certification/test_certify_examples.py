@@ -43,8 +43,7 @@ def test_both_examples_certify_in_parallel_with_clean_reports(certify: Any, dock
     assert case_properties["coworld.target"] == "paint"
 
     run_id = run.report["run_id"]
-    leftovers = docker_client.containers.list(all=True, filters={"label": LABEL_RUN_ID})
-    assert [c.name for c in leftovers if run_id in c.labels.get(LABEL_RUN_ID, "")] == []
+    assert _resources_of(docker_client, run_id) == []
 
 
 def test_coworld_certify_example_then_verify_report(tmp_path: Any, example_images: None) -> None:
@@ -86,3 +85,26 @@ def test_coworld_certify_example_then_verify_report(tmp_path: Any, example_image
     refused = runner.invoke(app, ["verify-report", str(report), "--example", "paint"])
     assert refused.exit_code == 1
     assert "not admitted: image coworld-examples/paint-game:latest" in refused.output
+
+
+def test_kept_containers_stay_until_gc_removes_their_run(certify: Any, docker_client: Any) -> None:
+    run = certify(
+        example_manifest_path("paint"), args=("--coworld-keep-containers", "--coworld-checks=runtime.healthz")
+    )
+    run_id = run.report["run_id"]
+    run.result.stdout.fnmatch_lines([f"containers kept; remove them with: coworld gc --run-id {run_id}"])
+    assert _resources_of(docker_client, run_id)
+
+    removed = CliRunner().invoke(app, ["gc", "--run-id", run_id])
+
+    assert removed.exit_code == 0, removed.output
+    assert f"run {run_id}'s container(s)" in removed.output
+    assert _resources_of(docker_client, run_id) == []
+
+
+def _resources_of(client: Any, run_id: str) -> list[str]:
+    """Names of the containers and networks of `run_id` and of its targets' runs (`<run id>-<target>`)."""
+    labelled = {"label": LABEL_RUN_ID}
+    containers = [(c.name, c.labels) for c in client.containers.list(all=True, filters=labelled)]
+    networks = [(n.name, n.attrs["Labels"]) for n in client.networks.list(filters=labelled)]
+    return [name for name, labels in containers + networks if labels[LABEL_RUN_ID].startswith(run_id)]
