@@ -24,6 +24,7 @@ from pytest_coworld.certification.reports import (
     SlotReport,
     episode_log,
     replay_problem,
+    require_finished,
 )
 from pytest_coworld.failures import CheckBlocked
 from pytest_coworld.probes.routes import ClientRoutes, probe_client
@@ -149,6 +150,10 @@ class MainEpisode:
         if require_present and report.problem_present:
             raise CheckBlocked(f"no results to check (results.present: {report.problem_present})")
         return report
+
+    def require_finished(self) -> None:
+        """Block a check whose observation a crashed or timed-out game explains (game.exit says so)."""
+        require_finished(self.result())
 
     def replay_problem(self) -> str | None:
         return replay_problem(self.result())

@@ -123,6 +123,8 @@ class GameReport:
         if result.outcome.kind is OutcomeKind.EPISODE_TIMEOUT:
             return cls(f"the episode ran past its timeout: {result.outcome.message}", "end in time", tail)
         if not game["exited_by_itself"]:
+            if not (result.artifacts_dir / "results.json").is_file():
+                require_players_did_not_fail(result)  # the game still waited for a player that failed
             linger = result.record["timeouts"]["game_exit"]
             problem = f"the game did not exit within {linger:.0f} s after writing its results; it was stopped"
             return cls(problem, "exit promptly (status 0) once results and replay are written", tail)

@@ -121,6 +121,7 @@ def test_global_address(
     details = _linked(record_property, seen.page)
     problem = address_problem(seen)
     if problem:
+        coworld_episode.require_finished()
         raise _address_failure(
             "browser.global_address",
             seen,
@@ -143,6 +144,7 @@ def test_global_viewer(
     details = _linked(record_property, seen.page)
     problem = viewer_problem(seen, advance=False)
     if problem:
+        coworld_episode.require_finished()
         raise CoworldCheckFailure(
             "browser.global_viewer",
             "RUNTIME.md: routes in rollout mode (GET /client(s)/global is an HTML live viewer)",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from pytest_coworld.certification import MainEpisode, ProbeGame
 from pytest_coworld.checks.catalog import check_mark
 from pytest_coworld.failures import CoworldCheckFailure
@@ -22,7 +24,8 @@ def test_reconnect(coworld_game: ProbeGame, make_coworld_player: Callable[..., A
     for other in range(coworld_game.slot_count):
         if other != slot:
             make_coworld_player(other)
-    observation = reconnect(coworld_game.player_url(slot))
+    # the probe slot already connected once (the control of the token checks): every connection now reconnects
+    observation = reconnect(coworld_game.player_url(slot), connected_before=True)
     if observation.problem:
         raise CoworldCheckFailure(
             "player.reconnect",
@@ -36,13 +39,16 @@ def test_reconnect(coworld_game: ProbeGame, make_coworld_player: Callable[..., A
 
 
 @check_mark("players.connected")
-def test_player_connected(coworld_episode: MainEpisode, coworld_slot: int) -> None:
+def test_player_connected(
+    request: pytest.FixtureRequest, coworld_episode: MainEpisode, coworld_slot: int
+) -> None:
     """Testname: Player connected and played.
     Description: Each slot's player MUST connect to the game and exchange messages with it during the
     episode: a schema-valid results file alone does not prove that anyone played.
     """
     slot = coworld_episode.slot_report(coworld_slot)
     if not slot.connected:
+        _block_when_the_game_refuses_players(request)
         raise CoworldCheckFailure(
             "players.connected",
             "RUNTIME.md: episode lifecycle 5-6 (players connect and play)",
@@ -55,13 +61,14 @@ def test_player_connected(coworld_episode: MainEpisode, coworld_slot: int) -> No
 
 
 @check_mark("players.exit")
-def test_player_exit(coworld_episode: MainEpisode, coworld_slot: int) -> None:
+def test_player_exit(request: pytest.FixtureRequest, coworld_episode: MainEpisode, coworld_slot: int) -> None:
     """Testname: Player exit.
     Description: Each slot's player MUST exit with status 0 after the episode ends, within the contract's
     player exit time (10 s classic, 30 s current).
     """
     slot = coworld_episode.slot_report(coworld_slot)
     if slot.exit_code != 0:
+        _block_when_the_game_refuses_players(request)
         raise CoworldCheckFailure(
             "players.exit",
             "RUNTIME.md: episode lifecycle 8 (players exit too)",
@@ -71,3 +78,9 @@ def test_player_exit(coworld_episode: MainEpisode, coworld_slot: int) -> None:
             log_tail=slot.log_tail,
             repro=coworld_episode.repro,
         )
+
+
+def _block_when_the_game_refuses_players(request: pytest.FixtureRequest) -> None:
+    """Players are not to blame when the game refuses even a valid slot and token (routes.player_socket)."""
+    game: ProbeGame = request.getfixturevalue("coworld_game")
+    game.require_player_socket()

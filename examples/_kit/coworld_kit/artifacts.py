@@ -33,7 +33,7 @@ def damaged_results(results: dict[str, Any], defect: str | None) -> dict[str, An
     """The results as written: unchanged, unless a results defect is switched on."""
     scores = results["scores"]
     if defect == "invalid-results":
-        return {**results, "scores": [str(score) for score in scores]}
+        return {**results, "verdict": "a field the results schema does not allow"}
     if defect == "wrong-score-count":
         return {**results, "scores": scores[:-1]}
     return results
