@@ -32,7 +32,7 @@ class CertificationFailed(Exception):
 class CertifyCommand:
     """The pytest command line `coworld certify` runs, in an empty folder so only the suite is collected."""
 
-    manifest: Path
+    manifest: str
     junitxml: Path | None = None
     results_json: Path | None = None
     artifacts_dir: Path | None = None
@@ -76,12 +76,17 @@ class CertifyCommand:
                 return child.wait()
 
 
+def absolute_reference(manifest_ref: str) -> str:
+    """A manifest reference that holds in any working directory: URIs as they are, paths made absolute."""
+    return manifest_ref if "://" in manifest_ref else str(Path(manifest_ref).absolute())
+
+
 def certify(manifest_ref: str, output_dir: Path) -> Path:
-    """Certify a local manifest into `output_dir`; return the report path, or raise `CertificationFailed`."""
+    """Certify a manifest (path or URI) into `output_dir`; the report path, or raise `CertificationFailed`."""
     output_dir.mkdir(parents=True, exist_ok=True)
     report = output_dir / REPORT_NAME
     command = CertifyCommand(
-        manifest=Path(manifest_ref).absolute(),
+        manifest=absolute_reference(manifest_ref),
         results_json=report,
         junitxml=output_dir / "coworld-junit.xml",
         artifacts_dir=output_dir / "artifacts",

@@ -9,30 +9,31 @@ from typing import Annotated
 
 import typer
 
-from pytest_coworld.admission import REPORT_NAME, CertifyCommand
+from pytest_coworld.admission import REPORT_NAME, CertifyCommand, absolute_reference
 from pytest_coworld.cli.common import ExampleOption, fail, manifest_reference
 
 
-def _manifest_file(reference: str, defect: str | None, folder: Path) -> Path:
-    """A local manifest path for pytest: the file itself, or a copy with an example defect switched on."""
-    if defect is None and "://" not in reference:
-        return Path(reference).absolute()
+def _manifest_for_pytest(reference: str, defect: str | None, folder: Path) -> str:
+    """What pytest gets: `reference` itself, or a copy of it with an example defect switched on."""
+    if defect is None:
+        return absolute_reference(reference)
     from pytest_coworld.examples import ExampleNotFound, apply_defect
     from pytest_coworld.manifest import ManifestLoadError, load_document
 
     try:
-        document = load_document(reference)[0]
-        if defect:
-            document = apply_defect(document, defect)
+        document = apply_defect(load_document(reference)[0], defect)
     except (ManifestLoadError, ExampleNotFound) as error:
         fail(str(error))
     path = folder / "coworld_manifest.json"
     path.write_text(json.dumps(document, indent=2))
-    return path
+    return str(path)
 
 
 def certify_command(
-    manifest: Annotated[str | None, typer.Argument(help="coworld_manifest.json: a path or a URI.")] = None,
+    manifest: Annotated[
+        str | None,
+        typer.Argument(help="coworld_manifest.json: a path, a file:// or http(s):// URI, or a cow_… id."),
+    ] = None,
     example: ExampleOption = None,
     defect: Annotated[str | None, typer.Option(help="With --example: switch on this defect.")] = None,
     junitxml: Annotated[
@@ -61,7 +62,7 @@ def certify_command(
     reference = manifest_reference(manifest, example)
     with tempfile.TemporaryDirectory(prefix="coworld-manifest-") as tmp:
         command = CertifyCommand(
-            manifest=_manifest_file(reference, defect, Path(tmp)),
+            manifest=_manifest_for_pytest(reference, defect, Path(tmp)),
             junitxml=junitxml.absolute() if junitxml else None,
             results_json=json_report.absolute(),
             artifacts_dir=artifacts_dir.absolute() if artifacts_dir else None,

@@ -26,8 +26,9 @@ def fail(message: str, code: int = EXIT_USAGE, hint: str | None = None) -> NoRet
     raise typer.Exit(code)
 
 
-def manifest_reference(manifest: str | None, example: str | None) -> str:
-    """The manifest path/URI a command should load: MANIFEST, or the manifest of `--example NAME`."""
+def manifest_reference(manifest: str | None, example: str | None, server: str | None = None) -> str:
+    """The manifest path/URI a command should load: MANIFEST (a `cow_…` id is downloaded from the platform:
+    images pulled, manifest written), or the manifest of `--example NAME`."""
     if example and manifest:
         fail("give either MANIFEST or --example, not both")
     if example:
@@ -38,5 +39,12 @@ def manifest_reference(manifest: str | None, example: str | None) -> str:
         except ExampleNotFound as error:
             fail(str(error), hint="`coworld example list` shows the bundled examples")
     if not manifest:
-        fail("missing MANIFEST (a path, file:// or http(s):// URI), or --example NAME")
-    return manifest
+        fail("missing MANIFEST (a path, file:// or http(s):// URI, or a cow_… id), or --example NAME")
+    from pytest_coworld.platform.download import local_manifest_reference
+    from pytest_coworld.platform.errors import PlatformError
+    from pytest_coworld.platform.progress import PlainProgress
+
+    try:
+        return local_manifest_reference(manifest, PlainProgress(stderr), server)
+    except PlatformError as error:
+        fail(error.message, code=1, hint=error.hint)

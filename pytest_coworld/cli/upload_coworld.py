@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -24,22 +23,10 @@ from pytest_coworld.platform.credentials import require_token
 from pytest_coworld.platform.image_upload import upload_image
 from pytest_coworld.platform.local_images import LocalImage, docker_engine, inspect_local_image
 from pytest_coworld.platform.manifest_images import replace_images
-from pytest_coworld.platform.manifest_reference import is_coworld_id
 from pytest_coworld.platform.progress import progress_for
 from pytest_coworld.platform.server import DEFAULT_SERVER, normalize_server
 
 DEFAULT_OUTPUT_DIR = Path("coworld-certification")
-RESOLVED_MANIFEST_FILE = "coworld_manifest.json"
-
-
-def _local_manifest(reference: str, client: PlatformClient, output_dir: Path) -> str:
-    """A loadable path or URI for `reference`; a `cow_…` id is fetched and written into `output_dir`."""
-    if not is_coworld_id(reference):
-        return reference
-    output_dir.mkdir(parents=True, exist_ok=True)
-    path = output_dir / RESOLVED_MANIFEST_FILE
-    path.write_text(json.dumps(client.get_coworld(reference).manifest, indent=2) + "\n")
-    return str(path)
 
 
 def _load(reference: str) -> LoadedManifest:
@@ -100,11 +87,10 @@ def upload_coworld_command(
     as_json: JsonOption = False,
 ) -> None:
     """Certify a Coworld, then upload its images and its manifest; a failing certification uploads nothing."""
-    reference = manifest_reference(manifest, example)
     with platform_errors():
         normalized = normalize_server(server)
+        local_reference = manifest_reference(manifest, example, normalized)
         with PlatformClient(normalized, require_token(normalized)) as client:
-            local_reference = _local_manifest(reference, client, output_dir)
             loaded = _load(local_reference)
             engine = docker_engine()
             references = sorted({image for _, image in loaded.manifest.referenced_images()})

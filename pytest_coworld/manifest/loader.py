@@ -46,8 +46,8 @@ def load_document(ref: str) -> tuple[dict[str, Any], str, Path | None, bytes]:
         raw, source, base_dir = _read(path), ref, path.parent
     elif PLATFORM_ID.match(ref) and not Path(ref).exists():
         raise ManifestLoadError(
-            f"{ref} is a platform id; platform ids need --server (not supported yet): "
-            "download the Coworld first, then pass its coworld_manifest.json"
+            f"{ref} is a platform id: the coworld commands fetch it (`coworld certify {ref}`), or "
+            f"`coworld download {ref}` writes its coworld_manifest.json"
         )
     elif len(scheme) > 1:
         raise ManifestLoadError(

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pytest_coworld.platform.client import PlatformClient
+from pytest_coworld.platform.credentials import load_token
 from pytest_coworld.platform.errors import PlatformError
+from pytest_coworld.platform.local_images import docker_engine
 from pytest_coworld.platform.manifest_images import image_references, replace_images
 from pytest_coworld.platform.manifest_reference import is_coworld_id
 from pytest_coworld.platform.models import ContainerImage, CoworldRecord
 from pytest_coworld.platform.progress import TransferProgress
+from pytest_coworld.platform.server import DEFAULT_SERVER, normalize_server
 
 IMAGE_ID_PREFIX = "img_"
 LOCAL_REPOSITORY_PREFIX = "coworld"
@@ -132,3 +136,39 @@ def download_coworld(
     download.manifest_path.write_text(json.dumps(local_manifest, indent=2) + "\n")
     download.images_path.write_text(json.dumps(download.images_document(), indent=2) + "\n")
     return download
+
+
+def downloads_cache() -> Path:
+    """Where `cow_…` ids given as manifests are downloaded: `$XDG_CACHE_HOME/coworld` (`~/.cache/coworld`)."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "coworld"
+
+
+def local_manifest_reference(reference: str, progress: TransferProgress, server: str | None = None) -> str:
+    """A loadable manifest for `reference`: a `cow_…` id is downloaded (images pulled and tagged, once per id)
+    and its local manifest's path returned; any other reference is returned unchanged.
+
+    The server is `server`, else `$COWORLD_SERVER`, else the default. Raises `PlatformError`.
+    """
+    if not is_coworld_id(reference) or Path(reference).exists():
+        return reference
+    folder = downloads_cache() / reference
+    engine = docker_engine()
+    if not _complete(folder, engine):
+        normalized = normalize_server(server or os.environ.get("COWORLD_SERVER", DEFAULT_SERVER))
+        with PlatformClient(normalized, load_token(normalized)) as client:
+            source = CoworldSource.from_record(client.get_coworld(reference))
+            download_coworld(client, engine, source, folder, progress)
+    return str(folder / MANIFEST_FILE)
+
+
+def _complete(folder: Path, engine: Any) -> bool:
+    """Whether an earlier download in `folder` is whole: its manifest, index, and every image still tagged."""
+    import docker
+
+    try:
+        index = json.loads((folder / IMAGES_FILE).read_text())
+        for image in index["images"]:
+            engine.images.get(image["local_image"])
+    except (OSError, ValueError, KeyError, docker.errors.ImageNotFound):
+        return False
+    return (folder / MANIFEST_FILE).is_file()

@@ -31,8 +31,12 @@ class Certification:
         return {c["id"] for c in self.checks(target) if c.get("skip_kind") == "blocked"}
 
 
+PLAYER_CONNECT_SECONDS = 20  # a player that never connects fails the episode this soon, not after 180 s
+
+
 def manifest_with_defect(folder: Path, example: str, defect: str) -> Path:
-    document = json.loads(example_manifest_path(example).read_text())
+    document = apply_defect(json.loads(example_manifest_path(example).read_text()), defect)
+    document["certification"]["game_config"]["player_connect_timeout_seconds"] = PLAYER_CONNECT_SECONDS
     path = folder / f"{example}-{defect}.json"
-    path.write_text(json.dumps(apply_defect(document, defect)))
+    path.write_text(json.dumps(document))
     return path

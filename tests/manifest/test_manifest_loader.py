@@ -202,8 +202,9 @@ def test_an_unreachable_url_is_a_load_error() -> None:
     assert _load_error(f"http://127.0.0.1:{port}/coworld_manifest.json").startswith("cannot fetch manifest")
 
 
-def test_a_platform_id_needs_a_server() -> None:
-    assert "platform ids need --server (not supported yet)" in _load_error("cow_0123abcd")
+def test_a_platform_id_is_left_to_the_commands_that_fetch_it() -> None:
+    error = _load_error("cow_0123abcd")
+    assert "is a platform id: the coworld commands fetch it (`coworld certify cow_0123abcd`)" in error
 
 
 def test_an_unknown_uri_scheme_is_a_load_error() -> None:

@@ -9,6 +9,9 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -251,6 +254,47 @@ def test_download_pulls_the_images_and_writes_a_manifest_that_validates(
         assert docker_client.images.get(local_tag).id == images[image_id]["client_hash"]
     validation = CliRunner().invoke(coworld_app, ["validate", str(target / "coworld_manifest.json")])
     assert validation.exit_code == 0, validation.output
+
+
+@pytest.mark.usefixtures("untag_downloads")
+def test_certify_of_a_coworld_id_downloads_and_certifies_it(
+    uploaded_examples: UploadedExamples, tmp_path: Path
+) -> None:
+    paint = uploaded_examples.by_name["paint"]
+    env = {**uploaded_examples.env, "COWORLD_SERVER": uploaded_examples.standin.server_url}
+
+    report = tmp_path / "report.json"
+    certified = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest_coworld.cli.app",
+            "certify",
+            paint.coworld_id,
+            "--json",
+            str(report),
+            "--artifacts-dir",
+            str(tmp_path / "artifacts"),
+        ],
+        env={**os.environ, **env},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert certified.returncode == 0, certified.stdout[-3000:] + certified.stderr[-2000:]
+    assert "pulling " in certified.stderr
+    certification = json.loads(report.read_text())
+    assert certification["verdict"] == "passed"
+    manifest = (
+        Path(uploaded_examples.env["HOME"])
+        / ".cache"
+        / "coworld"
+        / paint.coworld_id
+        / "coworld_manifest.json"
+    )
+    assert certification["certifications"][0]["manifest"]["source"] == str(manifest)
 
 
 @pytest.mark.usefixtures("untag_downloads")
