@@ -1,6 +1,7 @@
 // Injected before any page script: records every WebSocket the page opens and, while `hold` is on, keeps
 // incoming messages from the page's own handlers, so a probe can see the page before any data arrived.
-// `window.__coworld.release()` delivers the held messages in order and lets later ones through.
+// `window.__coworld.release()` delivers the held messages in order and lets later ones through. With `hold`,
+// the page never sees its sockets close: what it draws is its data, not its reaction to a closed stream.
 (() => {
   const NativeWebSocket = window.WebSocket;
   const state = { sockets: [], hold: __HOLD__, held: [] };
@@ -24,6 +25,9 @@
       });
       socket.addEventListener("close", (event) => {
         entry.closeCode = event.code;
+        if (__HOLD__) {
+          event.stopImmediatePropagation();
+        }
       });
       socket.addEventListener("message", (event) => {
         if (event.coworldReplayed) {

@@ -36,6 +36,7 @@ BASELINE_SETTLE_SECONDS = 0.1
 SAMPLE_SECONDS = 0.15
 WATCH_SECONDS = 6.0  # how long we watch a viewer draw once its data is released
 FRAMES_WITHOUT_CHANGE = 10  # this many frames with no change to the page: it does not draw them
+CLOSED_GRACE_SECONDS = 1.0  # once its stream closed (unseen by the page), how long a page may take to draw
 
 
 async def probe_player_page(browser: Browser, page_url: str, artifacts: PageArtifacts) -> PageObservation:
@@ -119,23 +120,25 @@ async def _watch_changes(
     watch: PageWatch, artifacts: PageArtifacts, advance: bool, bundle: StaticBundleServer | None
 ) -> ViewerObservation:
     last = await watch.screenshot()
-    released_at, closed_before = await _frames(watch)
+    released_at, _ = await _frames(watch)
     if bundle is None:
         await watch.release()
     else:
         bundle.release()
     changes, frames_at_change, needed = 0, released_at, 2 if advance else 1
     deadline = time.monotonic() + WATCH_SECONDS
-    note = ""
+    note, closed_at = "", None
     while changes < needed:
         await asyncio.sleep(SAMPLE_SECONDS)
         shot = await watch.screenshot()
         frames, closed = await _frames(watch)
-        if closed and not closed_before and bundle is None:  # the shot may show the page's reaction to it
-            note = f"the websocket closed after {frames - released_at} frame(s)"
-            break
         if shot != last:
-            changes, last, frames_at_change = changes + 1, shot, frames
+            changes, last, frames_at_change, closed_at = changes + 1, shot, frames, None
+        elif closed and bundle is None:  # the page has all the data it will get (and never sees the close)
+            closed_at = closed_at or time.monotonic()
+            if time.monotonic() - closed_at >= CLOSED_GRACE_SECONDS:
+                note = f"the websocket closed after {frames - released_at} frame(s)"
+                break
         elif bundle is None and frames - frames_at_change >= FRAMES_WITHOUT_CHANGE:
             note = f"{frames - frames_at_change} frames arrived with no change to the page"
             break

@@ -15,6 +15,7 @@ from pytest_coworld.certification.probe_game import ProbeGame, TokenProbe
 from pytest_coworld.certification.replay import ReplayHandle
 from pytest_coworld.failures import CheckBlocked, NotApplicable
 from pytest_coworld.options import CoworldOptions
+from pytest_coworld.runtime.record import EpisodeResult
 from pytest_coworld.runtime.replay import ReplayMode, ReplayServer
 from pytest_coworld.runtime.run import RunContext
 from pytest_coworld.runtime.settings import Timeouts
@@ -39,6 +40,7 @@ class CertificationRun:
         self._main: MainEpisode | None = None
         self._probe: ProbeGame | None = None
         self._replays: dict[str, ReplayHandle] = {}
+        self._starting: list[threading.Thread] = []
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -81,32 +83,52 @@ class CertificationRun:
         if self.loaded.manifest.game.replay_viewer is not None:
             raise NotApplicable("the game declares a static replay viewer bundle, so it has no replay mode")
         served = main.client_routes("player").served_by
-        wanted = self.options.contract
-        if (wanted != "auto" and wanted != mode) or (wanted == "auto" and served and mode not in served):
-            raise NotApplicable(f"the game follows the {'/'.join(served) or wanted} generation of routes")
+        if mode not in self._replay_modes(served):
+            raise NotApplicable(
+                f"the game follows the {'/'.join(served) or self.options.contract} generation of routes"
+            )
         problem = main.replay_problem()
         if problem:
             raise CheckBlocked(f"the episode has no replay (replay.written: {problem})")
+        with self._lock:
+            if not self._replays:
+                self._start_replay_servers(main.result(), self._replay_modes(served))
+        return self._replays[mode].ensure_started()
+
+    def _replay_modes(self, served: list[str]) -> list[str]:
+        """The replay modes to certify: the `--coworld-contract` one, else those the game's routes serve."""
+        wanted = self.options.contract
+        if wanted != "auto":
+            return [wanted]
+        return [mode.value for mode in ReplayMode if not served or mode.value in served]
+
+    def _start_replay_servers(self, result: EpisodeResult, modes: list[str]) -> None:
+        """Start the replay server of every mode at once, each on its own thread."""
         from pytest_coworld.certification.reports import replay_file
 
-        replay = replay_file(main.result())
+        replay = replay_file(result)
         assert replay is not None
-        with self._lock:
-            if mode not in self._replays:
-                server = ReplayServer.for_manifest(
-                    self.context,
-                    self.loaded,
-                    replay,
-                    ReplayMode(mode),
-                    healthz_timeout=self.options.healthz_timeout,
-                )
-                self._replays[mode] = ReplayHandle(server, f"coworld replay {main.result().artifacts_dir}")
-        return self._replays[mode].ensure_started()
+        for mode in modes:
+            server = ReplayServer.for_manifest(
+                self.context,
+                self.loaded,
+                replay,
+                ReplayMode(mode),
+                healthz_timeout=self.options.healthz_timeout,
+            )
+            handle = self._replays[mode] = ReplayHandle(server, f"coworld replay {result.artifacts_dir}")
+            starting = threading.Thread(
+                target=handle.ensure_started, name=f"coworld-replay-{mode}", daemon=True
+            )
+            starting.start()
+            self._starting.append(starting)
 
     def close(self, keep: bool = False) -> None:
         """Remove everything this run started (with `keep`, leave the containers for debugging)."""
         if self._main is None:
             return
+        for starting in self._starting:  # a replay server still starting would outlive the removal
+            starting.join(timeout=self.options.healthz_timeout + 30)
         if keep:
             self.context.detach()
             return
