@@ -145,6 +145,9 @@ def test_global_viewer(
     problem = viewer_problem(seen, advance=False)
     if problem:
         coworld_episode.require_finished()
+        late_problem = coworld_episode.viewers().late_problem()
+        if late_problem:  # a page that joined after the start has nothing to draw from
+            raise CheckBlocked(f"the game gives a late viewer no state (viewer.late_state: {late_problem})")
         raise CoworldCheckFailure(
             "browser.global_viewer",
             "RUNTIME.md: routes in rollout mode (GET /client(s)/global is an HTML live viewer)",
