@@ -24,8 +24,7 @@ def test_reconnect(coworld_game: ProbeGame, make_coworld_player: Callable[..., A
     for other in range(coworld_game.slot_count):
         if other != slot:
             make_coworld_player(other)
-    # the probe slot already connected once (the control of the token checks): every connection now reconnects
-    observation = reconnect(coworld_game.player_url(slot), connected_before=True)
+    observation = reconnect(coworld_game.player_url(slot))  # the slot connected before: the control attempt
     if observation.problem:
         raise CoworldCheckFailure(
             "player.reconnect",

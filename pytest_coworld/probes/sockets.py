@@ -175,28 +175,26 @@ class ReconnectObservation:
     first: Attempt
     second: Attempt
     second_state: str | None
-    connected_before: bool = False
 
     @property
     def problem(self) -> str | None:
-        if self.first.rejected and self.connected_before:
-            return f"the reconnect with the same slot and token was refused: {self.first.describe()}"
+        for tried in (self.first, self.second):
+            if tried.rejected:
+                return f"the reconnect with the same slot and token was refused: {tried.describe()}"
         if not self.first.accepted or self.first.first_message is None:
-            return f"the first connection with the slot's own token was not usable: {self.first.describe()}"
-        if self.second.rejected:
-            return f"the reconnect with the same slot and token was refused: {self.second.describe()}"
+            return f"the reconnected slot was not usable: {self.first.describe()}"
         if self.second_state is None:
             return "the reconnected slot received no state"
         return None
 
 
-def reconnect(url: str, timeout: float = 10.0, connected_before: bool = False) -> ReconnectObservation:
-    """Connect as a slot, take one message, drop the connection, connect again and take one more.
+def reconnect(url: str, timeout: float = 10.0) -> ReconnectObservation:
+    """Reconnect a slot that has connected before: take one message, drop it, connect again, take one more.
 
-    `connected_before`: the slot had a connection before, so the first attempt is a reconnect too.
+    Every attempt is a reconnect, so a refusal of either is a refused reconnect.
     """
     first = attempt(url, grace=timeout)
     if first.rejected or first.first_message is None:
-        return ReconnectObservation(first, first, None, connected_before)
+        return ReconnectObservation(first, first, None)
     second = attempt(url, grace=timeout)
-    return ReconnectObservation(first, second, second.first_message, connected_before)
+    return ReconnectObservation(first, second, second.first_message)

@@ -58,6 +58,11 @@ class RemovalReport:
         self.errors += other.errors
 
 
+def work_folder_prefix(run_id: str) -> str:
+    """How the name of a run's work folder (in the temp dir) starts; `<run id>-<target>` runs share it."""
+    return f"coworld-{run_id}-"
+
+
 def list_labelled(client: docker.DockerClient, run_id: str | None = None) -> list[LabelledResource]:
     """Every container and network carrying our run-id label (of `run_id` only, when given)."""
     label = f"{LABEL_RUN_ID}={run_id}" if run_id else LABEL_RUN_ID
@@ -162,7 +167,7 @@ def collect_garbage(
     if everything:
         return remove_resources(list_labelled(client))
     if run_id is not None:
-        for folder in Path(tempfile.gettempdir()).glob(f"coworld-{run_id}-*"):
+        for folder in Path(tempfile.gettempdir()).glob(f"{work_folder_prefix(run_id)}*"):
             shutil.rmtree(folder, ignore_errors=True)
         of_run = [r for r in list_labelled(client) if r.run_id == run_id or r.run_id.startswith(f"{run_id}-")]
         return remove_resources(of_run)

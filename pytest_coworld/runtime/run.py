@@ -16,7 +16,7 @@ from types import TracebackType
 
 import docker
 
-from pytest_coworld.runtime.cleanup import RemovalReport, remove_run, sweep_stale
+from pytest_coworld.runtime.cleanup import RemovalReport, remove_run, sweep_stale, work_folder_prefix
 from pytest_coworld.runtime.docker_api import connect_docker
 from pytest_coworld.runtime.guard import start_guard, stop_guard
 from pytest_coworld.runtime.labels import RunIdentity, new_run_id
@@ -72,7 +72,7 @@ class RunContext:
             self._client = connect_docker()
         if self._sweep_stale:
             self.stale_removed = sweep_stale(self._client)
-        self._work_root = Path(tempfile.mkdtemp(prefix=f"coworld-{self.run_id}-"))
+        self._work_root = Path(tempfile.mkdtemp(prefix=work_folder_prefix(self.run_id)))
         if self._use_guard:
             self._guard = start_guard(self.identity.pid, self.run_id, self._work_root)
         return self

@@ -6,7 +6,6 @@ import hashlib
 import io
 import json
 import os
-import tarfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 from click.testing import Result
 from coworld_standin import StandinServer
 from oci_registry import RegistryPair, RegistryReader, start_registry_pair
-from platform_testkit import BuiltImage, RunCli, new_standin, platform_app
+from platform_testkit import BuiltImage, RunCli, new_standin, platform_app, tar_bytes
 from registry_provisioning import RegistryUnavailable, bcrypt_hasher, ensure_registry_tools
 from typer.testing import CliRunner
 
@@ -86,26 +85,17 @@ def run_cli() -> RunCli:
     return run
 
 
-def _context_tar(files: dict[str, bytes]) -> io.BytesIO:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for name, content in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(content)
-            archive.addfile(info, io.BytesIO(content))
-    buffer.seek(0)
-    return buffer
-
-
 @pytest.fixture(scope="session")
 def policy_image(docker_client: Any, run_id: str) -> Iterator[BuiltImage]:
     """A small policy image built FROM the base image, unique to this session; removed afterwards."""
     reference = f"pytest-coworld-test/policy-{run_id}:latest"
-    context = _context_tar(
-        {
-            "Dockerfile": b"ARG BASE\nFROM ${BASE}\nCOPY policy.txt /policy.txt\n",
-            "policy.txt": f"policy of run {run_id}\n".encode(),
-        }
+    context = io.BytesIO(
+        tar_bytes(
+            {
+                "Dockerfile": b"ARG BASE\nFROM ${BASE}\nCOPY policy.txt /policy.txt\n",
+                "policy.txt": f"policy of run {run_id}\n".encode(),
+            }
+        )
     )
     image, _ = docker_client.images.build(
         fileobj=context,
@@ -127,7 +117,7 @@ def _load_image(
     docker_client: Any, reference: str, architecture: str, payload: bytes, run_id: str
 ) -> BuiltImage:
     """`docker load` a one-layer image made here (a file holding `payload`), labelled with the run id."""
-    layer = _context_tar({"payload.bin": payload}).getvalue()
+    layer = tar_bytes({"payload.bin": payload})
     config = json.dumps(
         {
             "architecture": architecture,
@@ -138,10 +128,10 @@ def _load_image(
     ).encode()
     config_name = f"{_sha256(config)}.json"
     manifest = [{"Config": config_name, "RepoTags": [reference], "Layers": ["layer/layer.tar"]}]
-    archive = _context_tar(
+    archive = tar_bytes(
         {"manifest.json": json.dumps(manifest).encode(), config_name: config, "layer/layer.tar": layer}
     )
-    (image,) = docker_client.images.load(archive.getvalue())
+    (image,) = docker_client.images.load(archive)
     return BuiltImage(reference, image.id)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import tarfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,3 +42,19 @@ def platform_app() -> typer.Typer:
     app.command("submit")(submit_command)
     app.command("download")(download_command)
     return app
+
+
+def tar_bytes(files: dict[str, bytes], links: dict[str, str] | None = None) -> bytes:
+    """A tar archive of `files` (and symlinks `links`: name -> target), as bytes."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for name, content in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            archive.addfile(info, io.BytesIO(content))
+        for name, target in (links or {}).items():
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.SYMTYPE
+            info.linkname = target
+            archive.addfile(info)
+    return buffer.getvalue()

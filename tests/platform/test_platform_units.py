@@ -7,11 +7,11 @@ import hashlib
 import io
 import json
 import stat
-import tarfile
 from pathlib import Path
 
 import httpx
 import pytest
+from platform_testkit import tar_bytes
 from rich.console import Console
 
 from pytest_coworld.cli.platform_options import redact
@@ -174,27 +174,12 @@ def test_redact_hides_every_secret_value() -> None:
     assert redact("key abc and abcdef", ["abc", "abcdef", ""]) == "key [redacted] and [redacted]"
 
 
-def _tar(files: dict[str, bytes], links: dict[str, str] | None = None) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for name, content in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(content)
-            archive.addfile(info, io.BytesIO(content))
-        for name, target in (links or {}).items():
-            info = tarfile.TarInfo(name)
-            info.type = tarfile.SYMTYPE
-            info.linkname = target
-            archive.addfile(info)
-    return buffer.getvalue()
-
-
 def _digest(content: bytes) -> str:
     return f"sha256:{hashlib.sha256(content).hexdigest()}"
 
 
 def test_a_classic_docker_save_reads_digests_from_the_config(tmp_path: Path) -> None:
-    first, second = _tar({"a.txt": b"a"}), _tar({"b.txt": b"b"})
+    first, second = tar_bytes({"a.txt": b"a"}), tar_bytes({"b.txt": b"b"})
     config = json.dumps(
         {"rootfs": {"type": "layers", "diff_ids": [_digest(first), _digest(second), _digest(first)]}}
     )
@@ -202,7 +187,7 @@ def test_a_classic_docker_save_reads_digests_from_the_config(tmp_path: Path) -> 
     saved = tmp_path / "image.tar"
     manifest = [{"Config": config_name, "Layers": ["l1/layer.tar", "l2/layer.tar", "l3/layer.tar"]}]
     saved.write_bytes(
-        _tar(
+        tar_bytes(
             {
                 "manifest.json": json.dumps(manifest).encode(),
                 config_name: config.encode(),
@@ -227,13 +212,13 @@ def test_a_classic_docker_save_reads_digests_from_the_config(tmp_path: Path) -> 
 
 
 def test_an_oci_layout_save_reads_digests_from_blob_names(tmp_path: Path) -> None:
-    layer = gzip.compress(_tar({"a.txt": b"a"}))
+    layer = gzip.compress(tar_bytes({"a.txt": b"a"}))
     config = json.dumps({"rootfs": {"type": "layers", "diff_ids": ["sha256:" + "0" * 64]}}).encode()
     layer_path, config_path = f"blobs/sha256/{_digest(layer)[7:]}", f"blobs/sha256/{_digest(config)[7:]}"
     saved = tmp_path / "image.tar"
     manifest = [{"Config": config_path, "Layers": [layer_path]}]
     saved.write_bytes(
-        _tar({"manifest.json": json.dumps(manifest).encode(), config_path: config, layer_path: layer})
+        tar_bytes({"manifest.json": json.dumps(manifest).encode(), config_path: config, layer_path: layer})
     )
 
     with open_archive(saved) as archive:
