@@ -24,7 +24,8 @@ for _ in range(100):
 
 def _labelled(client: Any, run_id: str) -> tuple[list[Any], list[Any]]:
     filters = {"label": f"{LABEL}={run_id}"}
-    return client.containers.list(all=True, filters=filters), client.networks.list(filters=filters)
+    containers = client.containers.list(all=True, filters=filters, ignore_removed=True)
+    return containers, client.networks.list(filters=filters)
 
 
 def test_containers_talk_on_an_internal_network_and_leave_nothing_behind(docker_client: Any) -> None:

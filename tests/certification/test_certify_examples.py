@@ -105,6 +105,7 @@ def test_kept_containers_stay_until_gc_removes_their_run(certify: Any, docker_cl
 def _resources_of(client: Any, run_id: str) -> list[str]:
     """Names of the containers and networks of `run_id` and of its targets' runs (`<run id>-<target>`)."""
     labelled = {"label": LABEL_RUN_ID}
-    containers = [(c.name, c.labels) for c in client.containers.list(all=True, filters=labelled)]
+    found = client.containers.list(all=True, filters=labelled, ignore_removed=True)
+    containers = [(c.name, c.labels) for c in found]
     networks = [(n.name, n.attrs["Labels"]) for n in client.networks.list(filters=labelled)]
     return [name for name, labels in containers + networks if labels[LABEL_RUN_ID].startswith(run_id)]

@@ -17,7 +17,7 @@ from pytest_coworld.runtime.labels import LABEL_PID
 
 def _labelled_by(client: Any, pid: int) -> list[str]:
     filters = {"label": f"{LABEL_PID}={pid}"}
-    return [c.name for c in client.containers.list(all=True, filters=filters)] + [
+    return [c.name for c in client.containers.list(all=True, filters=filters, ignore_removed=True)] + [
         n.name for n in client.networks.list(filters=filters)
     ]
 
