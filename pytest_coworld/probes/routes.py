@@ -27,9 +27,13 @@ class PageProbe:
         return f"GET {self.path}: {self.status} {self.content_type or '(no content type)'}"
 
 
+# trust_env=False: probes of our own loopback ports never go through a proxy, and reading proxy settings
+# iterates os.environ, which races pytest's PYTEST_CURRENT_TEST on the threads these probes run on
+
+
 def get_page(base_url: str, path: str, timeout: float = 5.0) -> PageProbe:
     try:
-        response = httpx.get(base_url + path, timeout=timeout)
+        response = httpx.get(base_url + path, timeout=timeout, trust_env=False)
     except httpx.HTTPError as error:
         return PageProbe(path, None, "", f"{type(error).__name__}: {error}")
     return PageProbe(path, response.status_code, response.headers.get("content-type", ""))
@@ -59,6 +63,6 @@ def probe_client(base_url: str, client: str, query: str = "") -> ClientRoutes:
 
 def healthz_ok(base_url: str, timeout: float = 2.0) -> bool:
     try:
-        return httpx.get(base_url + "/healthz", timeout=timeout).status_code == 200
+        return httpx.get(base_url + "/healthz", timeout=timeout, trust_env=False).status_code == 200
     except httpx.HTTPError:
         return False

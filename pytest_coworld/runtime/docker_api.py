@@ -20,6 +20,9 @@ def connect_docker() -> docker.DockerClient:
     """A client for the engine of DOCKER_HOST (or the default socket); a clear error when none answers."""
     try:
         client = docker.from_env(max_pool_size=CLIENT_POOL_SIZE, timeout=CLIENT_TIMEOUT_SECONDS)
+        # no proxy settings from the environment: reading them iterates os.environ, which is not thread-safe
+        # while pytest sets and deletes PYTEST_CURRENT_TEST (KeyError in our background threads)
+        client.api.trust_env = False
         client.ping()
     except docker.errors.DockerException as error:
         where = os.environ.get("DOCKER_HOST", "the default Docker socket")

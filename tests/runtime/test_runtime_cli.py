@@ -66,7 +66,7 @@ def test_parallel_episodes_and_one_image_for_every_slot(manifest_file: Any, tmp_
     )  # fmt: skip
 
     assert finished.returncode == 0, finished.stderr
-    assert re.search(r"mean\s+2/2 completed\s+\d+\s+\d+", finished.stdout), finished.stdout
+    assert re.search(r"mean\s+2/2 completed\s+[\d.]+\s+[\d.]+", finished.stdout), finished.stdout
     for index in (1, 2):
         assert "fake player b:" in (tmp_path / "out" / f"episode-{index}" / "player-0.log").read_text()
 
@@ -225,7 +225,8 @@ def test_gc_removes_stale_resources(docker_client: Any, fake_images: None) -> No
     finished = coworld("gc")
 
     assert finished.returncode == 0, finished.stderr
-    assert re.match(r"removed [1-9]\d* stale container\(s\) and \d+ network\(s\)", finished.stdout)
+    # a run starting on another xdist worker sweeps stale resources too, so it may have removed it first
+    assert re.match(r"removed \d+ stale container\(s\) and \d+ network\(s\)", finished.stdout)
     assert list_labelled(docker_client, stale.run_id) == []
 
 
