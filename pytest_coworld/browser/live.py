@@ -69,8 +69,11 @@ def _selected(probes: dict[str, Any], options: CoworldOptions) -> dict[str, Any]
     return wanted
 
 
-def live_probes(options: CoworldOptions, episode_artifacts_dir: Path) -> dict[str, Callable[[str], Any]]:
-    """The certification game's live probes of the selected browser checks."""
+def live_probes(
+    options: CoworldOptions, episode_artifacts_dir: Path
+) -> dict[str, Callable[[str, Callable[[], None]], Any]]:
+    """The certification game's live probes of the selected browser checks: `probe(base_url, attached)`,
+    where the probe calls `attached()` once its page is connected, before the players are started."""
     folder = browser_artifacts_dir(episode_artifacts_dir)
     probes = {
         GLOBAL_VIEWER: partial(watch_live_viewer, folder=folder, contract=options.contract),
@@ -126,16 +129,23 @@ def probe_player_address(game: ProbeGameView, folder: Path) -> AddressObservatio
     return shared_session().call(probe_address, url, "player", artifacts, timeout=PROBE_SECONDS)
 
 
-def watch_live_viewer(base_url: str, folder: Path, contract: str) -> ViewerObservation:
-    """Open the live viewer while the episode plays and watch it draw the frames it receives."""
+def watch_live_viewer(
+    base_url: str, attached: Callable[[], None], folder: Path, contract: str
+) -> ViewerObservation:
+    """Open the live viewer before play and watch it draw the frames it receives once play starts."""
     url = page_url(base_url, contract, "global", [])
+    artifacts = PageArtifacts(folder, "global_viewer")
     return shared_session().call(
-        watch_viewer, url, PageArtifacts(folder, "global_viewer"), False, timeout=PROBE_SECONDS
+        watch_viewer, url, artifacts, False, attached=attached, timeout=PROBE_SECONDS
     )
 
 
-def probe_global_address(base_url: str, folder: Path, contract: str) -> AddressObservation:
+def probe_global_address(
+    base_url: str, attached: Callable[[], None], folder: Path, contract: str
+) -> AddressObservation:
     """Open the live viewer with `address=` pointing at our own endpoint: where does it connect?"""
     url = page_url(base_url, contract, "global", [PROBE_PARAM])
     artifacts = PageArtifacts(folder, "global_address")
-    return shared_session().call(probe_address, url, "global", artifacts, timeout=PROBE_SECONDS)
+    return shared_session().call(
+        probe_address, url, "global", artifacts, attached=attached, timeout=PROBE_SECONDS
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pytest_coworld.browser.observations import (
@@ -57,13 +58,22 @@ def _has_outcome(socket: SocketSeen) -> bool:
 
 
 async def probe_address(
-    browser: Browser, page_url: str, client: str, artifacts: PageArtifacts
+    browser: Browser,
+    page_url: str,
+    client: str,
+    artifacts: PageArtifacts,
+    attached: Callable[[], None] = lambda: None,
 ) -> AddressObservation:
-    """Open `page_url` with `address=http://127.0.0.1:<ours>/…`; record what the page connects to."""
+    """Open `page_url` with `address=http://127.0.0.1:<ours>/…`; record what the page connects to.
+
+    `attached()` is called once the page has opened its websocket (or cannot): a live game may start play.
+    """
     async with SocketRecorder() as recorder:
         address = recorder.http_url(f"/coworld-address-probe/{client}?probe={secrets.token_hex(4)}")
         watch = await PageWatch.open(browser, with_param(page_url, "address", address))
-        if watch.load_problem is None and await watch.wait_for(bool, PAGE_SOCKET_SECONDS):
+        connected = watch.load_problem is None and await watch.wait_for(bool, PAGE_SOCKET_SECONDS)
+        attached()
+        if connected:
             await asyncio.sleep(ADDRESS_SETTLE_SECONDS)
         page = await watch.finish(artifacts)
         return AddressObservation(page, address, as_websocket_url(address), tuple(recorder.paths))
@@ -75,13 +85,19 @@ async def watch_viewer(
     artifacts: PageArtifacts,
     advance: bool,
     bundle: StaticBundleServer | None = None,
+    attached: Callable[[], None] = lambda: None,
 ) -> ViewerObservation:
     """Open a viewer, hold its data back for a baseline screenshot, release it and watch the page change.
 
     Websocket messages are held in the page; a static bundle's replay file is held by `bundle`'s server.
     The page drew its data when it looks different from the baseline, and advanced when it changed again.
+    `attached()` is called once the page's websocket has settled (open, refused, or none): a live game may
+    start play then, and a short episode is not over before the viewer is there to see it.
     """
     watch = await PageWatch.open(browser, page_url, hold=bundle is None)
+    if watch.load_problem is None and bundle is None:
+        await watch.wait_for(lambda sockets: any(map(_settled_handshake, sockets)), PAGE_SOCKET_SECONDS)
+    attached()
     if watch.load_problem is not None:
         return _viewer(await watch.finish(artifacts), note=watch.load_problem)
     if not await _data_arrived(watch, bundle):

@@ -36,6 +36,7 @@ from pytest_coworld.runtime.run import RunContext
 from pytest_coworld.runtime.spec import EpisodeSpec
 
 EARLY_VIEWER_WAIT = 1.0  # how long the players wait for the early viewer's first message
+LIVE_ATTACH_SECONDS = 40.0  # how long the players wait for the live pages to load and connect
 LATE_VIEWER_AFTER_MESSAGES = (
     3  # the late viewer joins once play has moved on: the early viewer saw 3 messages,
 )
@@ -43,8 +44,10 @@ LATE_VIEWER_AFTER_SECONDS = 10.0  # or, for a game that sends little, this long 
 LATE_VIEWER_FIRST_MESSAGE = 5.0
 OBSERVATION_SLACK = 30.0  # extra wait, beyond the episode's own timeouts, before giving up on a result
 
-LiveProbe = Callable[[str], Any]
-"""A probe that runs on its own thread while the episode plays, given the game's base URL once healthy."""
+LiveProbe = Callable[[str, Callable[[], None]], Any]
+"""A probe that runs on its own thread while the episode plays: `probe(base_url, attached)`, started once the
+game is healthy. The players start only after every probe called `attached()` (or ended): its page is
+connected, so even a one-second episode is watched from its start."""
 
 
 @dataclass
@@ -199,8 +202,7 @@ class MainEpisode:
         episode = self.episode
         base = episode.base_url
         threading.Thread(target=self._probe_routes, args=(base,), daemon=True).start()
-        for name, probe in self._live_probes.items():
-            threading.Thread(target=resolve, args=(self._live[name], probe, base), daemon=True).start()
+        attached = [self._start_live_probe(name, probe, base) for name, probe in self._live_probes.items()]
         global_url = base.replace("http://", "ws://") + "/global"
         early = Viewer(global_url)
         viewer_limit = self._limit
@@ -208,11 +210,25 @@ class MainEpisode:
         ping: Future[str | None] = Future()
         threading.Thread(target=lambda: ping.set_result(ping_pong(global_url)), daemon=True).start()
         _wait_until(lambda: bool(early.messages or early.error), EARLY_VIEWER_WAIT)
+        _wait_until(lambda: all(event.is_set() for event in attached), LIVE_ATTACH_SECONDS)
         episode.start_players()
         late = self._join_late(global_url, early)
         early.stop()  # a viewer left attached can keep a game lingering after the episode
         self._viewers.set_result(Viewers(early, late, ping.result(timeout=10)))
         episode.wait_for_end()
+
+    def _start_live_probe(self, name: str, probe: LiveProbe, base: str) -> threading.Event:
+        """Run `probe` on its own thread; the event is set once its page is attached, or the probe ended."""
+        attached = threading.Event()
+
+        def run() -> None:
+            try:
+                resolve(self._live[name], lambda url: probe(url, attached.set), base)
+            finally:
+                attached.set()
+
+        threading.Thread(target=run, name=f"coworld-live-{name}", daemon=True).start()
+        return attached
 
     def _probe_routes(self, base: str) -> None:
         try:

@@ -64,7 +64,7 @@ def certify(
         *(f"--coworld-manifest={manifest}" for manifest in manifests),
         f"--coworld-artifacts-dir={workdir / 'artifacts'}",
         f"--coworld-results-json={report}",
-        "--coworld-healthz-timeout=8",
+        "--coworld-healthz-timeout=30",  # five games at once on a loaded 2-core machine
         *options,
     ]
     finished = subprocess.run(

@@ -37,19 +37,19 @@ def start(
 
 def refusal(url: str) -> int:
     """The HTTP status that refused the websocket handshake to `url`."""
-    with pytest.raises(InvalidStatus) as refused, connect(url, open_timeout=5):
+    with pytest.raises(InvalidStatus) as refused, connect(url, open_timeout=30):
         pass
     return refused.value.response.status_code
 
 
 def first_message(url: str) -> dict[str, Any]:
-    with connect(url, open_timeout=5) as connection:
-        return json.loads(connection.recv(timeout=5))
+    with connect(url, open_timeout=30) as connection:
+        return json.loads(connection.recv(timeout=30))
 
 
 def accepted(connection: ClientConnection) -> bool:
     """The handshake succeeded and the connection is alive (it answers a ping)."""
-    return connection.ping().wait(5)
+    return connection.ping().wait(30)
 
 
 def played_out(containers: ExampleContainers, tmp_path: Path, example: str, defect: str) -> Game:
@@ -105,7 +105,7 @@ def test_ignores_slot_bounds(containers: ExampleContainers, tmp_path: Path, exam
     game = start(containers, tmp_path, example, "ignores-slot-bounds")
     game.wait_healthy()
     for slot in (len(game.tokens), "one"):
-        with connect(game.player_url(slot, token=game.tokens[0]), open_timeout=5) as stray:
+        with connect(game.player_url(slot, token=game.tokens[0]), open_timeout=30) as stray:
             assert accepted(stray)
     assert refusal(game.player_url(0, token="made-up")) == 401
 
@@ -116,10 +116,10 @@ def test_no_late_viewer_state(containers: ExampleContainers, tmp_path: Path, exa
     game = start(containers, tmp_path, example, "no-late-viewer-state", **longer)
     game.wait_healthy()
     with ExitStack() as stack:
-        early = stack.enter_context(connect(f"{game.ws}/global", open_timeout=5))
-        assert json.loads(early.recv(timeout=5))["type"] == "snapshot"
+        early = stack.enter_context(connect(f"{game.ws}/global", open_timeout=30))
+        assert json.loads(early.recv(timeout=30))["type"] == "snapshot"
         for slot in range(len(game.tokens)):
-            stack.enter_context(connect(game.player_url(slot), open_timeout=5))
+            stack.enter_context(connect(game.player_url(slot), open_timeout=30))
         while json.loads(early.recv(timeout=10))["frame"] < 2:
             pass
         late = first_message(f"{game.ws}/global")
@@ -220,11 +220,11 @@ def test_replay_error_frame(containers: ExampleContainers, tmp_path: Path, examp
 def test_no_pong(containers: ExampleContainers, tmp_path: Path, example: str) -> None:
     game = start(containers, tmp_path, example, "no-pong")
     game.wait_healthy()
-    with connect(f"{game.ws}/global", open_timeout=5) as viewer:
-        assert json.loads(viewer.recv(timeout=5))["type"] == "snapshot"
+    with connect(f"{game.ws}/global", open_timeout=30) as viewer:
+        assert json.loads(viewer.recv(timeout=30))["type"] == "snapshot"
         assert not viewer.ping().wait(LINGER_SECONDS)
-    with connect(game.player_url(0), open_timeout=5) as player:
-        assert player.ping().wait(5)
+    with connect(game.player_url(0), open_timeout=30) as player:
+        assert player.ping().wait(30)
 
 
 @pytest.mark.parametrize("example", ["auction"])

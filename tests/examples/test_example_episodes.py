@@ -28,10 +28,10 @@ class FinishedEpisode:
 
 def _watch_after_start(game: Game) -> list[dict[str, Any]]:
     """Once a first viewer has seen two updates, a second viewer joins: the first two messages it gets."""
-    with connect(f"{game.ws}/global", open_timeout=5) as early:
+    with connect(f"{game.ws}/global", open_timeout=30) as early:
         while json.loads(early.recv(timeout=30))["frame"] < 2:
             pass
-    with connect(f"{game.ws}/global", open_timeout=5) as late:
+    with connect(f"{game.ws}/global", open_timeout=30) as late:
         return [json.loads(late.recv(timeout=10)) for _ in range(2)]
 
 
@@ -133,16 +133,16 @@ def test_replay_mode_serves_healthz_the_viewer_and_frames(
     page = httpx.get(f"{server.http}{REPLAY_MODES[mode]['page']}")
     assert page.status_code == 200
     assert "seek" in page.text
-    with connect(f"{server.ws}{REPLAY_MODES[mode]['socket']}", open_timeout=5) as replay:
-        info = json.loads(replay.recv(timeout=5))
+    with connect(f"{server.ws}{REPLAY_MODES[mode]['socket']}", open_timeout=30) as replay:
+        info = json.loads(replay.recv(timeout=30))
         assert (info["type"], info["frame_count"]) == ("replay_info", len(frames))
-        first = json.loads(replay.recv(timeout=5))
+        first = json.loads(replay.recv(timeout=30))
         assert (first["type"], first["index"], first["state"]) == ("frame", 0, frames[0])
         replay.send(json.dumps({"type": "pause"}))
         replay.send(json.dumps({"type": "seek", "index": len(frames) - 1}))
         frame = first
         for _ in range(len(frames)):
-            frame = json.loads(replay.recv(timeout=5))
+            frame = json.loads(replay.recv(timeout=30))
             if frame["index"] == len(frames) - 1:
                 break
         assert frame["state"] == frames[-1]
@@ -152,7 +152,7 @@ def test_an_unreadable_replay_gets_an_error_message(
     episode: FinishedEpisode, containers: ExampleContainers
 ) -> None:
     server = start_replay_server(containers, episode.example, episode.game.workspace, "classic")
-    with connect(f"{server.ws}/replay?uri=file:///coworld/missing.json", open_timeout=5) as replay:
-        message = json.loads(replay.recv(timeout=5))
+    with connect(f"{server.ws}/replay?uri=file:///coworld/missing.json", open_timeout=30) as replay:
+        message = json.loads(replay.recv(timeout=30))
     assert message["type"] == "error"
     assert "missing.json" in message["message"]

@@ -52,7 +52,7 @@ def test_unknown_paths_answer_404(idle_game: Game, path: str) -> None:
 
 
 def _refusal(url: str) -> int:
-    with pytest.raises(InvalidStatus) as refused, connect(url, open_timeout=5):
+    with pytest.raises(InvalidStatus) as refused, connect(url, open_timeout=30):
         pass
     return refused.value.response.status_code
 
@@ -79,28 +79,28 @@ def test_player_handshake_is_refused(idle_game: Game, case: str, expected: int) 
 
 
 def test_a_slot_reconnects_and_gets_its_state_at_once(idle_game: Game) -> None:
-    with connect(idle_game.player_url(0), open_timeout=5) as first:
-        assert json.loads(first.recv(timeout=5))["you"] == 0
-        with connect(idle_game.player_url(0), open_timeout=5) as second:
-            assert json.loads(second.recv(timeout=5))["you"] == 0
+    with connect(idle_game.player_url(0), open_timeout=30) as first:
+        assert json.loads(first.recv(timeout=30))["you"] == 0
+        with connect(idle_game.player_url(0), open_timeout=30) as second:
+            assert json.loads(second.recv(timeout=30))["you"] == 0
             with pytest.raises(ConnectionClosedOK):
-                first.recv(timeout=5)
+                first.recv(timeout=30)
     assert first.close_code == 1000
 
 
 def test_a_viewer_gets_a_snapshot_first_and_pongs(idle_game: Game) -> None:
-    with connect(f"{idle_game.ws}/global", open_timeout=5) as viewer:
-        first = json.loads(viewer.recv(timeout=5))
+    with connect(f"{idle_game.ws}/global", open_timeout=30) as viewer:
+        first = json.loads(viewer.recv(timeout=30))
         assert first["type"] == "snapshot"
         assert first["frame"] == 0
         assert isinstance(first["state"], dict)
-        assert viewer.ping().wait(5)
+        assert viewer.ping().wait(30)
 
 
 @pytest.mark.parametrize("idle_game", ["auction"], indirect=True)
 def test_the_auction_role_parameter_gives_a_human_the_long_turn(idle_game: Game) -> None:
-    with connect(idle_game.player_url(1, role="human"), open_timeout=5) as human:
-        turn = json.loads(human.recv(timeout=5))
+    with connect(idle_game.player_url(1, role="human"), open_timeout=30) as human:
+        turn = json.loads(human.recv(timeout=30))
     assert turn["deadline_ms"] == HUMAN_TURN_MS
     assert turn["players"][1]["role"] == "human"
 
@@ -117,8 +117,8 @@ def test_pages_follow_the_address_rule(idle_game: Game, path: str, tmp_path: Pat
 
 
 def _first_message(url: str) -> dict[str, Any]:
-    with connect(url, open_timeout=5) as connection:
-        return json.loads(connection.recv(timeout=5))
+    with connect(url, open_timeout=30) as connection:
+        return json.loads(connection.recv(timeout=30))
 
 
 def test_the_viewer_and_player_pages_draw_what_they_receive(idle_game: Game, tmp_path: Path) -> None:

@@ -41,7 +41,7 @@ def test_a_protocol_violation_ends_the_episode_with_a_player_failure(
 ) -> None:
     game = containers.game("paint", tmp_path, {**QUICK_CONFIGS["paint"], "ticks": 200})
     game.wait_healthy()
-    with connect(game.player_url(0), open_timeout=5) as bad, connect(game.player_url(1), open_timeout=5):
+    with connect(game.player_url(0), open_timeout=30) as bad, connect(game.player_url(1), open_timeout=30):
         bad.send("this is not JSON")
         assert game.exit_code() == 0
     failure = json.loads((tmp_path / "player_failure.json").read_text())

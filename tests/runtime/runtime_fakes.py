@@ -21,7 +21,7 @@ IMAGE_BUILDS = (
     (PLAYER_IMAGE, "player.Dockerfile", {"PLAYER_NAME": "a"}),
     (PLAYER_B_IMAGE, "player.Dockerfile", {"PLAYER_NAME": "b"}),
 )
-FAST_CONFIG = {"ticks": 12, "tick_ms": 100, "connect_timeout_s": 10}
+FAST_CONFIG = {"ticks": 12, "tick_ms": 100, "connect_timeout_s": 30}
 
 
 def build_fake_images() -> None:
@@ -88,6 +88,7 @@ def fake_document(
                     "ticks": {"type": "integer", "minimum": 1},
                     "tick_ms": {"type": "integer", "minimum": 1},
                     "connect_timeout_s": {"type": "number"},
+                    "others_connect_timeout_s": {"type": "number"},
                     "missing_players": {"enum": ["fail", "play"]},
                 },
                 "additionalProperties": False,

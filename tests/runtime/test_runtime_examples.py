@@ -27,7 +27,10 @@ from pytest_coworld.runtime.replay import ReplayServerUnhealthy
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, str(Path(__file__).parent / "runtime_cli.py")]
-FAST_FAILURES = Timeouts(healthz=4, player_exit=2, game_exit=2)
+# Each defect waits out only the timeout it trips; every other phase gets what a loaded 2-core machine needs.
+LOADED = Timeouts(healthz=60, player_exit=10, game_exit=10)
+NEVER_HEALTHY = Timeouts(healthz=4, player_exit=10, game_exit=10)
+NEVER_EXITS = Timeouts(healthz=60, player_exit=5, game_exit=10)
 
 
 @pytest.fixture(scope="session")
@@ -72,35 +75,67 @@ def test_variant_with_three_players(
 
 
 DEFECTS = [
-    ("paint", "never-healthy", OutcomeKind.GAME_UNHEALTHY, None, "HTTP 503"),
-    ("paint", "binds-loopback-only", OutcomeKind.GAME_UNHEALTHY, None, "must listen on 0.0.0.0:8080"),
+    ("paint", "never-healthy", OutcomeKind.GAME_UNHEALTHY, None, "HTTP 503", NEVER_HEALTHY),
+    (
+        "paint",
+        "binds-loopback-only",
+        OutcomeKind.GAME_UNHEALTHY,
+        None,
+        "must listen on 0.0.0.0:8080",
+        NEVER_HEALTHY,
+    ),
     (
         "paint",
         "crash-mid-episode",
         OutcomeKind.GAME_CRASHED,
         None,
         "exited with code 1 before writing results",
+        LOADED,
     ),
+    ("paint", "invalid-results", OutcomeKind.RESULTS_MALFORMED, None, "does not validate against", LOADED),
     (
         "paint",
-        "invalid-results",
+        "wrong-score-count",
         OutcomeKind.RESULTS_MALFORMED,
         None,
-        "does not validate against",
+        "1 scores for 2 player slots",
+        LOADED,
     ),
-    ("paint", "wrong-score-count", OutcomeKind.RESULTS_MALFORMED, None, "1 scores for 2 player slots"),
-    ("paint", "no-results", OutcomeKind.RESULTS_MISSING, None, "without writing results.json"),
-    ("paint", "no-replay", OutcomeKind.REPLAY_MISSING, None, "no replay at file:///coworld/replay.json"),
-    ("paint", "crash-on-start", OutcomeKind.PLAYER_FAILED, 1, "exited with code 1"),
-    ("paint", "never-connects", OutcomeKind.PLAYER_FAILED, 1, "never connected"),
-    ("paint", "never-exits", OutcomeKind.PLAYER_FAILED, 1, "did not exit within 2 s after the episode ended"),
-    ("auction", "no-replay", OutcomeKind.REPLAY_MISSING, None, "no replay at file:///coworld/replay "),
-    ("auction", "crash-on-start", OutcomeKind.PLAYER_FAILED, 3, "exited with code 1"),
+    ("paint", "no-results", OutcomeKind.RESULTS_MISSING, None, "without writing results.json", LOADED),
+    (
+        "paint",
+        "no-replay",
+        OutcomeKind.REPLAY_MISSING,
+        None,
+        "no replay at file:///coworld/replay.json",
+        LOADED,
+    ),
+    ("paint", "crash-on-start", OutcomeKind.PLAYER_FAILED, 1, "exited with code 1", LOADED),
+    ("paint", "never-connects", OutcomeKind.PLAYER_FAILED, 1, "never connected", LOADED),
+    (
+        "paint",
+        "never-exits",
+        OutcomeKind.PLAYER_FAILED,
+        1,
+        "did not exit within 5 s after the episode ended",
+        NEVER_EXITS,
+    ),
+    (
+        "auction",
+        "no-replay",
+        OutcomeKind.REPLAY_MISSING,
+        None,
+        "no replay at file:///coworld/replay ",
+        LOADED,
+    ),
+    ("auction", "crash-on-start", OutcomeKind.PLAYER_FAILED, 3, "exited with code 1", LOADED),
 ]
 
 
 @pytest.mark.parametrize(
-    ("name", "defect", "kind", "slot", "message"), DEFECTS, ids=[f"{d[0]}-{d[1]}" for d in DEFECTS]
+    ("name", "defect", "kind", "slot", "message", "timeouts"),
+    DEFECTS,
+    ids=[f"{d[0]}-{d[1]}" for d in DEFECTS],
 )
 def test_example_defects_give_the_expected_outcome(
     run: RunContext,
@@ -111,11 +146,12 @@ def test_example_defects_give_the_expected_outcome(
     kind: OutcomeKind,
     slot: int | None,
     message: str,
+    timeouts: Timeouts,
 ) -> None:
     loaded = examples[name].with_document(apply_defect(examples[name].document, defect))
     # long enough for every healthy player to connect on a loaded machine, short for the ones that never do
     config = {**loaded.manifest.certification.game_config, "player_connect_timeout_seconds": 10}
-    spec = EpisodeSpec(loaded, config, build_episode_spec(loaded).players, timeouts=FAST_FAILURES)
+    spec = EpisodeSpec(loaded, config, build_episode_spec(loaded).players, timeouts=timeouts)
     outcome = run_episode(spec, tmp_path, run).outcome
 
     assert (outcome.kind, outcome.slot) == (kind, slot), outcome.summary()
@@ -126,7 +162,8 @@ def test_hang_after_episode_is_recorded_as_lingering(
     run: RunContext, tmp_path: Path, examples: dict[str, LoadedManifest]
 ) -> None:
     loaded = examples["paint"].with_document(apply_defect(examples["paint"].document, "hang-after-episode"))
-    result = run_episode(build_episode_spec(loaded, timeouts=FAST_FAILURES), tmp_path, run)
+    lingers = Timeouts(healthz=60, player_exit=10, game_exit=2)  # the game never exits: wait 2 s only
+    result = run_episode(build_episode_spec(loaded, timeouts=lingers), tmp_path, run)
 
     assert result.completed, result.outcome.summary()
     assert result.record["game"]["lingered_after_results"] is True

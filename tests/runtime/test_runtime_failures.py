@@ -63,10 +63,10 @@ CASES = [
     Case(
         "game-hangs",
         OutcomeKind.EPISODE_TIMEOUT,
-        "did not exit within 3 s of play",
+        "did not exit within 15 s of play",
         "hanging before results",
         manifest=game("hang"),
-        timeouts=Timeouts(episode=3),
+        timeouts=Timeouts(episode=15),  # long enough to connect and play 12 ticks on a loaded machine
     ),
     Case(
         "results-missing",
@@ -144,11 +144,11 @@ CASES = [
     Case(
         "player-never-exits",
         OutcomeKind.PLAYER_FAILED,
-        "did not exit within 1 s after the episode ended",
+        "did not exit within 5 s after the episode ended",
         "game closed the connection",
         slot=1,
         manifest=player(1, "never_exit"),
-        timeouts=Timeouts(player_exit=1),
+        timeouts=Timeouts(player_exit=5),
     ),
     Case(
         "player-never-connects",
@@ -156,8 +156,10 @@ CASES = [
         "player 1 (coworld-test/fake-player:latest) never connected to the game",
         "mode never_connect",
         slot=1,
-        manifest=player(1, "never_connect", config={"connect_timeout_s": 1, "missing_players": "play"}),
-        timeouts=Timeouts(player_exit=1),
+        manifest=player(
+            1, "never_connect", config={"others_connect_timeout_s": 2, "missing_players": "play"}
+        ),
+        timeouts=Timeouts(player_exit=5),
     ),
     Case(
         "game-reports-player-never-connected",
@@ -165,8 +167,8 @@ CASES = [
         "slot 1 never connected",
         "mode never_connect",
         slot=1,
-        manifest=player(1, "never_connect", config={"connect_timeout_s": 1}),
-        timeouts=Timeouts(player_exit=1),
+        manifest=player(1, "never_connect", config={"others_connect_timeout_s": 2}),
+        timeouts=Timeouts(player_exit=5),
     ),
 ]
 
