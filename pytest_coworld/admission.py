@@ -1,7 +1,9 @@
 """League admission: run a certification as a subprocess, and verify a report against a manifest and images.
 
-A report admits a manifest when its verdict is passed, its manifest digest is this manifest's, its image ids
-are the local images' ids, and every required check ran and passed (or did not apply to this game).
+A report admits a manifest when its verdict is CERTIFIED, its manifest digest is this manifest's, its image
+ids are the local images' ids, and every required check ran and passed (or did not apply to this game).
+
+`coworld certify` exits with the verdict read from the report it wrote, not with pytest's exit code:
 """
 
 from __future__ import annotations
@@ -14,10 +16,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_coworld.checks.catalog import REQUIRED_CHECKS
+from pytest_coworld.checks.catalog import required_checks
 from pytest_coworld.manifest import LoadedManifest
 
 REPORT_NAME = "coworld-certification.json"
+
+EXIT_CERTIFIED = 0
+EXIT_NOT_CERTIFIED = 1
+EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+EXIT_HARNESS_ERROR = 4
+EXIT_INTERRUPTED = 130
+EXIT_CODES = {"certified": EXIT_CERTIFIED, "not-certified": EXIT_NOT_CERTIFIED, "incomplete": EXIT_INCOMPLETE}
 
 
 class CertificationFailed(Exception):
@@ -75,6 +85,27 @@ class CertifyCommand:
             except KeyboardInterrupt:
                 return child.wait()
 
+    def verdict_exit_code(self) -> int:
+        """Run the certification; the exit status of `coworld certify` (see `EXIT_CODES_HELP`)."""
+        pytest_code = self.run()
+        if pytest_code in (2, -2, 130):  # pytest's INTERRUPTED, or the child killed by SIGINT
+            return EXIT_INTERRUPTED
+        if pytest_code == 4:  # pytest's USAGE_ERROR
+            return EXIT_USAGE
+        verdict = report_verdict(self.results_json) if self.results_json else None
+        if verdict is None:
+            return EXIT_HARNESS_ERROR
+        return EXIT_CODES[verdict]
+
+
+def report_verdict(path: Path) -> str | None:
+    """The verdict of the report at `path`; None when there is no readable report."""
+    try:
+        verdict = json.loads(path.read_text()).get("verdict")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return verdict if verdict in EXIT_CODES else None
+
 
 def absolute_reference(manifest_ref: str) -> str:
     """A manifest reference that holds in any working directory: URIs as they are, paths made absolute."""
@@ -91,9 +122,10 @@ def certify(manifest_ref: str, output_dir: Path) -> Path:
         junitxml=output_dir / "coworld-junit.xml",
         artifacts_dir=output_dir / "artifacts",
     )
-    code = command.run()
-    if code != 0:
-        raise CertificationFailed(f"certification failed (pytest exit code {code}); see {report}", report)
+    code = command.verdict_exit_code()
+    if code != EXIT_CERTIFIED:
+        verdict = report_verdict(report) or "no verdict: the harness failed"
+        raise CertificationFailed(f"the game is not CERTIFIED ({verdict}); see {report}", report)
     return report
 
 
@@ -103,8 +135,8 @@ def _problems_of(
     problems = []
     if certification["manifest"]["sha256"] != loaded.sha256:
         problems.append("the report certifies a different manifest (its sha256 differs)")
-    if certification["verdict"] != "passed":
-        problems.append(f"the report's verdict is {certification['verdict']}")
+    if certification["verdict"] != "certified":
+        problems.append(f"the report's verdict is {certification['verdict']}, not certified")
     reported = {image["reference"]: image["id"] for image in certification["images"]}
     for reference, image_id in sorted(image_ids.items()):
         if reported.get(reference) != image_id:
@@ -116,7 +148,7 @@ def _problems_of(
         if check["id"]:
             accepted = check["outcome"] == "passed" or check.get("skip_kind") == "not-applicable"
             outcomes.setdefault(check["id"], set()).add("ok" if accepted else check["outcome"])
-    for check_id in sorted(REQUIRED_CHECKS):
+    for check_id in sorted(required_checks(certification["manifest"]["generation"])):
         seen = outcomes.get(check_id)
         if not seen:
             problems.append(f"required check {check_id} did not run")

@@ -74,7 +74,8 @@ OPTIONS = (
     ),
     _Option(
         "coworld_artifacts_dir",
-        "Where episodes keep their artifacts (config, results, replay, logs).",
+        "Where each run keeps its artifacts (config, results, replay, logs, screenshots) in <DIR>/<run-id>/; "
+        "the newest 5 runs are kept.",
         default="coworld-artifacts",
         metavar="DIR",
     ),
@@ -91,8 +92,14 @@ OPTIONS = (
         False,
     ),
     _Option(
-        "coworld_require_browser",
-        "Fail (error) the browser checks when no browser can be found, instead of skipping them.",
+        "coworld_strict",
+        "Make recommended checks required: their failures reject the game instead of warning.",
+        "bool",
+        False,
+    ),
+    _Option(
+        "coworld_no_browser",
+        "Do not run the browser checks (a fast local loop): the verdict is then INCOMPLETE at best.",
         "bool",
         False,
     ),
@@ -159,7 +166,8 @@ class CoworldOptions:
     artifacts_dir: Path
     results_json: Path | None
     keep_containers: bool
-    require_browser: bool
+    strict: bool
+    no_browser: bool
     healthz_timeout: float
     episode_timeout: float | None
 
@@ -173,7 +181,22 @@ class CoworldOptions:
         def matches(patterns: tuple[str, ...]) -> bool:
             return any(fnmatch.fnmatchcase(check_id, pattern) for pattern in patterns)
 
+        if self.no_browser and check_id.startswith("browser."):
+            return False
         return (not self.checks or matches(self.checks)) and not matches(self.exclude_checks)
+
+    def chosen_subset(self) -> str | None:
+        """How these options narrow the checks to a subset, if they do (for an INCOMPLETE verdict)."""
+        chosen = [
+            flag
+            for flag, given in (
+                ("--coworld-checks", self.checks),
+                ("--coworld-exclude-checks", self.exclude_checks),
+                ("--coworld-no-browser", self.no_browser),
+            )
+            if given
+        ]
+        return ", ".join(chosen) or None
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> CoworldOptions:
@@ -195,7 +218,8 @@ class CoworldOptions:
             artifacts_dir=Path(values["artifacts_dir"]).absolute(),
             results_json=Path(values["results_json"]).absolute() if values["results_json"] else None,
             keep_containers=bool(values["keep_containers"]),
-            require_browser=bool(values["require_browser"]),
+            strict=bool(values["strict"]),
+            no_browser=bool(values["no_browser"]),
             healthz_timeout=values["healthz_timeout"],
             episode_timeout=values["episode_timeout"],
         )

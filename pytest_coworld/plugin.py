@@ -51,6 +51,10 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     session = CoworldSession.create(config, options)
     config.stash[SESSION_KEY] = session
+    if session.is_controller and not config.option.collectonly:
+        from pytest_coworld.artifacts_retention import prune_old_runs
+
+        prune_old_runs(options.artifacts_dir)
     _treat_sigterm_as_ctrl_c()
     from pytest_coworld.reporting.plugin import ReportingPlugin
 

@@ -49,6 +49,10 @@ def render_checks() -> str:
         "Each check is a pytest item whose node id names its module and target, e.g.",
         "`coworld/test_tokens.py::test_token_rejected[paint-tokens.bad_token]`. Select checks with",
         "`--coworld-checks` / `--coworld-exclude-checks` (ids or patterns such as `tokens.*`).",
+        "",
+        "Levels: a **required** check decides the verdict (CERTIFIED needs every required check to pass or",
+        "not apply); a **recommended** check's failure is a warning: shown like a failure, counted apart,",
+        "never a rejection. `--coworld-strict` makes every check required.",
     ]
     for category in CATEGORIES:
         checks = [check for check in CHECKS.values() if check.category == category]
@@ -63,12 +67,19 @@ def render_checks() -> str:
                 "",
                 f"### `{check.id}` — {check.title}",
                 "",
+                f"- level: {_level_text(check)}",
                 f"- rule: {check.rule}",
                 f"- test: `coworld/{module}::{function.__name__}`",
                 "",
                 description,
             ]
     return "\n".join(lines) + "\n"
+
+
+def _level_text(check: Any) -> str:
+    if check.classic_level and check.classic_level != check.level:
+        return f"{check.level} ({check.classic_level} for classic games)"
+    return str(check.level)
 
 
 def render_options() -> str:

@@ -82,6 +82,22 @@ def load_target(reference: str, options: CoworldOptions, taken: set[str]) -> Tar
     return Target(target_id, reference, loaded, violations, error, generation, options.variant)
 
 
+def _subset_reason(config: pytest.Config, options: CoworldOptions) -> str | None:
+    """How the user narrowed the run to a subset of the checks (`-k`, `-m`, node ids, options), if at all."""
+    chosen = [
+        flag
+        for flag, given in (
+            ("-k", config.option.keyword),
+            ("-m", config.option.markexpr),
+            ("test ids on the command line", any("::" in arg for arg in config.args)),
+            ("--lf", getattr(config.option, "lf", False)),
+        )
+        if given
+    ]
+    from_options = options.chosen_subset()
+    return ", ".join([*chosen, *([from_options] if from_options else [])]) or None
+
+
 @dataclass
 class CoworldSession:
     """Everything one pytest run of the certification suite shares."""
@@ -91,6 +107,7 @@ class CoworldSession:
     worker: str
     targets: list[Target]
     runs: dict[str, CertificationRun] = field(default_factory=dict)
+    subset_reason: str | None = None  # how the user ran a subset of the checks, if they did
 
     @classmethod
     def create(cls, config: pytest.Config, options: CoworldOptions) -> CoworldSession:
@@ -99,7 +116,7 @@ class CoworldSession:
         worker = workerinput["workerid"] if workerinput else "main"
         taken: set[str] = set()
         targets = [load_target(reference, options, taken) for reference in options.manifests]
-        return cls(options, run_id, worker, targets)
+        return cls(options, run_id, worker, targets, subset_reason=_subset_reason(config, options))
 
     @property
     def is_controller(self) -> bool:

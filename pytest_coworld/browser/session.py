@@ -80,7 +80,7 @@ class BrowserSession:
             from playwright.async_api import async_playwright
         except ImportError:
             raise BrowserUnavailable(
-                "the playwright package is not installed (pip install 'pytest-coworld[browser]')"
+                "the playwright package is not installed (pip install pytest-coworld)"
             ) from None
         self._playwright = await async_playwright().start()
         chromium = self._playwright.chromium

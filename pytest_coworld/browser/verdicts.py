@@ -17,20 +17,32 @@ def _no_socket(page: PageObservation) -> str | None:
     return None
 
 
-def player_page_problem(page: PageObservation, expected_url: str) -> str | None:
-    """The page must open exactly `expected_url` (parameters in any order), and the game must accept it."""
+def player_page_problem(page: PageObservation) -> str | None:
+    """The page must open a websocket to the game that served it (any path: some games open a relative `/ws`
+    and send seat and token in a first message), and the game must accept it."""
     problem = _no_socket(page)
     if problem:
         return problem
-    match = next((socket for socket in page.sockets if same_socket_url(socket.url, expected_url)), None)
-    if match is None:
-        expected_path = urlsplit(expected_url).path
-        closest = next((s for s in page.sockets if urlsplit(s.url).path == expected_path), page.sockets[0])
-        difference = parameter_difference(closest.url, expected_url)
-        return f"the page opened {', '.join(page.socket_urls)}" + (f" ({difference})" if difference else "")
-    if not match.accepted:
-        return f"the page opened the right URL, but the connection was not accepted: {match.describe()}"
+    game = urlsplit(page.url).netloc
+    to_game = [socket for socket in page.sockets if urlsplit(socket.url).netloc == game]
+    if not to_game:
+        return f"the page opened {', '.join(page.socket_urls)}, none of them to the game at {game}"
+    if not any(socket.accepted for socket in to_game):
+        return f"the game did not accept the page's websocket: {to_game[0].describe()}"
     return None
+
+
+def player_params_problem(page: PageObservation, expected_url: str) -> str | None:
+    """The page must open exactly `expected_url`: `/player` with every page parameter, in any order."""
+    problem = _no_socket(page)
+    if problem:
+        return problem
+    if any(same_socket_url(socket.url, expected_url) for socket in page.sockets):
+        return None
+    expected_path = urlsplit(expected_url).path
+    closest = next((s for s in page.sockets if urlsplit(s.url).path == expected_path), page.sockets[0])
+    difference = parameter_difference(closest.url, expected_url)
+    return f"the page opened {', '.join(page.socket_urls)}" + (f" ({difference})" if difference else "")
 
 
 def address_problem(seen: AddressObservation) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -171,7 +171,13 @@ class ProbeGame:
         return TokenProbe(description, self.redacted_player_url(query_slot, label), hint, attempt(url))
 
     def start_player(self, slot: int) -> PlayerContainer:
-        """Start the real player of `slot` (the slot's certification player image) in this probe episode."""
+        """Start the real player of `slot` (the slot's certification player image) in this probe episode.
+
+        Real players start the probe game's episode, which may be over in a second: the live probes (the
+        browser's player pages) finish first, so they never meet a game that has already ended.
+        """
+        self.wait_healthy()
+        wait(self._live.values(), timeout=LIVE_PROBE_SECONDS)
         started = self.episode.start_players([slot])
         if not started:
             raise CheckBlocked(f"the player of slot {slot} could not be started in the probe episode")

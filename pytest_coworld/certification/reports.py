@@ -112,9 +112,12 @@ def _player_failure(result: EpisodeResult) -> dict[str, Any] | None:
 
 @dataclass(frozen=True)
 class GameReport:
+    """How the game ended: `problem` breaks the contract; `lingered` (stopped after its results) does not."""
+
     problem: str | None
     hint: str
     log_tail: str
+    lingered: str | None = None
 
     @classmethod
     def of(cls, result: EpisodeResult) -> GameReport:
@@ -125,9 +128,10 @@ class GameReport:
         if not game["exited_by_itself"]:
             if not (result.artifacts_dir / "results.json").is_file():
                 require_players_did_not_fail(result)  # the game still waited for a player that failed
+                return cls("the game was stopped before it wrote its results", "end the episode", tail)
             linger = result.record["timeouts"]["game_exit"]
-            problem = f"the game did not exit within {linger:.0f} s after writing its results; it was stopped"
-            return cls(problem, "exit promptly (status 0) once results and replay are written", tail)
+            lingered = f"the game was still running {linger:.0f} s after writing its results; it was stopped"
+            return cls(None, "", tail, lingered)
         if game["exit_code"] != 0:
             problem = f"the game exited with status {game['exit_code']}"
             return cls(problem, "a crash mid-episode, or an error at the end; see the log tail", tail)

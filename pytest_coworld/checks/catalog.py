@@ -1,4 +1,11 @@
-"""Every certification check by its stable id: its category, title and the contract rule it enforces."""
+"""Every certification check by its stable id: its category, title, the contract rule it enforces, and its
+level.
+
+- **required** checks decide the verdict: what the platform's own certification demands, and the contract
+  rules without which leagues or hosted viewing break.
+- **recommended** checks are rules the platform no longer enforces, or that many correct games break: a
+  failure is a warning the author sees, never a rejection (`--coworld-strict` makes them required).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,8 @@ from dataclasses import dataclass
 import pytest
 
 CATEGORIES = ("Manifest", "Images", "Routes", "Tokens", "Players", "Viewers", "Results", "Replay", "Browser")
+REQUIRED = "required"
+RECOMMENDED = "recommended"
 
 
 @dataclass(frozen=True)
@@ -15,6 +24,14 @@ class CheckInfo:
     category: str
     title: str
     rule: str
+    level: str = REQUIRED
+    classic_level: str | None = None  # the level for classic-generation games, when it differs
+
+    def level_for(self, generation: str | None) -> str:
+        """The check's level for a game of `generation` (`classic`, `current-v0`, `current-v1`)."""
+        if generation == "classic" and self.classic_level:
+            return self.classic_level
+        return self.level
 
 
 _CHECKS = [
@@ -51,6 +68,18 @@ _CHECKS = [
     ),
     CheckInfo(
         "manifest.references", "Manifest", "Variant parents and documents resolve", "MANIFEST.md rule 6"
+    ),
+    CheckInfo(
+        "manifest.tags",
+        "Manifest",
+        "A current-generation manifest has at least 3 tags",
+        "MANIFEST.md: the current generation (certification requires tags)",
+    ),
+    CheckInfo(
+        "manifest.players_certified",
+        "Manifest",
+        "Every declared player is used by a certification slot",
+        "MANIFEST.md: the current generation (every player[] entry is certified)",
     ),
     CheckInfo("images.present", "Images", "Every referenced image is present", "RUNTIME.md: roles"),
     CheckInfo(
@@ -131,12 +160,20 @@ _CHECKS = [
         "Viewers",
         "/global answers a websocket Ping with a Pong",
         "RUNTIME.md: two generations (keepalive)",
+        classic_level=RECOMMENDED,
     ),
     CheckInfo(
         "game.exit",
         "Results",
-        "The game exits 0 in time after the episode",
+        "The game ends cleanly after the episode (exit 0, or stopped once its results are written)",
         "RUNTIME.md: episode lifecycle 8",
+    ),
+    CheckInfo(
+        "game.linger",
+        "Results",
+        "The game exits by itself soon after writing its results",
+        "RUNTIME.md: episode lifecycle 8; what real games taught us (lingering)",
+        level=RECOMMENDED,
     ),
     CheckInfo(
         "results.present", "Results", "The game writes a results file", "RUNTIME.md: episode lifecycle 8"
@@ -165,14 +202,22 @@ _CHECKS = [
     CheckInfo(
         "browser.player_page",
         "Browser",
+        "The player page opens a websocket to the game, and the game accepts it",
+        "RUNTIME.md: routes in rollout mode (GET /clients/player)",
+    ),
+    CheckInfo(
+        "browser.player_params",
+        "Browser",
         "The player page connects to /player with every page parameter",
         "RUNTIME.md: the address rule for browser clients",
+        level=RECOMMENDED,
     ),
     CheckInfo(
         "browser.player_address",
         "Browser",
         "The player page connects to exactly the `address` URL",
         "RUNTIME.md: the address rule for browser clients",
+        level=RECOMMENDED,
     ),
     CheckInfo(
         "browser.global_viewer",
@@ -185,6 +230,7 @@ _CHECKS = [
         "Browser",
         "The live viewer page connects to exactly the `address` URL",
         "RUNTIME.md: the address rule for browser clients",
+        level=RECOMMENDED,
     ),
     CheckInfo(
         "browser.replay_viewer",
@@ -194,10 +240,17 @@ _CHECKS = [
     ),
 ]
 CHECKS: dict[str, CheckInfo] = {check.id: check for check in _CHECKS}
-OPTIONAL_CHECKS = frozenset(check_id for check_id in CHECKS if check_id.startswith("browser."))
-REQUIRED_CHECKS = frozenset(CHECKS) - OPTIONAL_CHECKS
-"""Every required check must run (pass, or not apply) for a verdict of passed; browser checks are optional
-unless --coworld-require-browser makes a missing browser an error."""
+BROWSER_CHECKS = frozenset(check_id for check_id in CHECKS if check_id.startswith("browser."))
+
+
+def level_of(check_id: str, generation: str | None, strict: bool = False) -> str:
+    """The level a check has for a game of `generation`; with `strict`, every check is required."""
+    return REQUIRED if strict else CHECKS[check_id].level_for(generation)
+
+
+def required_checks(generation: str | None, strict: bool = False) -> frozenset[str]:
+    """The checks that must run and pass (or not apply) for a game of `generation` to be CERTIFIED."""
+    return frozenset(c for c in CHECKS if level_of(c, generation, strict) == REQUIRED)
 
 
 def check_mark(check_id: str) -> pytest.MarkDecorator:

@@ -2,7 +2,7 @@
 
 Each check saves the page's last screenshot and its console log under `<artifacts>/browser/` and links
 them from the report (`coworld.screenshot`, `coworld.console_log`). Without a browser they are skipped
-(`unavailable: …`), or error with `--coworld-require-browser`.
+(`unavailable: …`), which leaves the verdict INCOMPLETE.
 """
 
 from __future__ import annotations
@@ -23,7 +23,12 @@ from pytest_coworld.browser.observations import AddressObservation, PageArtifact
 from pytest_coworld.browser.probes import watch_viewer
 from pytest_coworld.browser.static_server import StaticBundleServer
 from pytest_coworld.browser.urls import socket_url_of_page
-from pytest_coworld.browser.verdicts import address_problem, player_page_problem, viewer_problem
+from pytest_coworld.browser.verdicts import (
+    address_problem,
+    player_page_problem,
+    player_params_problem,
+    viewer_problem,
+)
 from pytest_coworld.certification import MainEpisode, ProbeGame, ReplayHandle
 from pytest_coworld.certification.reports import replay_file
 from pytest_coworld.checks.catalog import check_mark
@@ -54,20 +59,43 @@ def test_player_page(
     record_property: RecordProperty, coworld_browser: BrowserSession, coworld_game: ProbeGame
 ) -> None:
     """Testname: Player page in a browser.
-    Description: Opened as `/client(s)/player?slot=S&token=T&…`, the player page MUST open `/player` with
-    every page parameter, unknown ones included, and the game MUST accept that connection.
+    Description: Opened as `/client(s)/player?slot=S&token=T`, the player page MUST open a websocket to the
+    game, whatever its path, and the game MUST accept that connection.
     """
     page: PageObservation = coworld_game.live_result(PLAYER_PAGE)
-    artifacts = page.artifacts
-    expected = socket_url_of_page(page.url)
     details = _linked(record_property, page)
-    problem = player_page_problem(page, expected)
+    problem = player_page_problem(page)
     if problem:
         raise CoworldCheckFailure(
             "browser.player_page",
+            "RUNTIME.md: routes in rollout mode (GET /client(s)/player is a browser client for one slot)",
+            "the page opens a websocket to the game, and the game accepts it",
+            page.artifacts.redact(problem),
+            hint="connect the page to the game that served it, with the slot and token of the page's query",
+            log_tail=coworld_game.log_tail(),
+            repro=coworld_game.repro,
+            details=details,
+        )
+
+
+@check_mark("browser.player_params")
+def test_player_params(
+    record_property: RecordProperty, coworld_browser: BrowserSession, coworld_game: ProbeGame
+) -> None:
+    """Testname: Player page keeps every page parameter.
+    Description: Opened as `/client(s)/player?slot=S&token=T&…`, the player page SHOULD open `/player` with
+    every page parameter, unknown ones included.
+    """
+    page: PageObservation = coworld_game.live_result(PLAYER_PAGE)
+    expected = socket_url_of_page(page.url)
+    details = _linked(record_property, page)
+    problem = player_params_problem(page, expected)
+    if problem:
+        raise CoworldCheckFailure(
+            "browser.player_params",
             ADDRESS_RULE,
-            f"the page opens {artifacts.redact(expected)} (every page parameter kept) and is accepted",
-            artifacts.redact(problem),
+            f"the page opens {page.artifacts.redact(expected)} (every page parameter kept)",
+            page.artifacts.redact(problem),
             hint="replace /client(s)/player with /player in the page's own URL; keep its whole query string",
             log_tail=coworld_game.log_tail(),
             repro=coworld_game.repro,

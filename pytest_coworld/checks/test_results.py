@@ -10,8 +10,8 @@ from pytest_coworld.failures import CoworldCheckFailure
 @check_mark("game.exit")
 def test_game_exits(coworld_episode: MainEpisode) -> None:
     """Testname: Game exit.
-    Description: When the episode ends the game MUST exit with status 0, in time (within the episode timeout
-    plus the contract's exit time after results).
+    Description: The game MUST end the episode within its timeout and MUST NOT crash: it exits with status 0,
+    or keeps serving its viewers after writing results until the runner stops it.
     """
     game = coworld_episode.game_report()
     if game.problem:
@@ -21,6 +21,25 @@ def test_game_exits(coworld_episode: MainEpisode) -> None:
             "the game exits 0 after writing results",
             game.problem,
             hint=game.hint,
+            log_tail=game.log_tail,
+            repro=coworld_episode.repro,
+        )
+
+
+@check_mark("game.linger")
+def test_game_does_not_linger(coworld_episode: MainEpisode) -> None:
+    """Testname: Game exits by itself.
+    Description: Once results and replay are written the game SHOULD exit with status 0 by itself, within the
+    generation's usual time (10 s classic, 30 s current), so that runners need not stop it.
+    """
+    game = coworld_episode.game_report()
+    if game.lingered:
+        raise CoworldCheckFailure(
+            "game.linger",
+            "RUNTIME.md: episode lifecycle 8 (the game writes results and replay, then exits 0)",
+            "the game exits 0 by itself soon after writing its results",
+            game.lingered,
+            hint="exit (status 0) once results and replay are written, or after a bounded time for viewers",
             log_tail=game.log_tail,
             repro=coworld_episode.repro,
         )

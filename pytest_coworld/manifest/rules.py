@@ -224,3 +224,37 @@ def _indexed(document: dict[str, Any], section: str) -> list[tuple[int, dict[str
     if not isinstance(entries, list):
         return []
     return [(index, entry) for index, entry in enumerate(entries) if isinstance(entry, dict)]
+
+
+MIN_TAGS = 3
+
+
+def platform_certification_violations(document: dict[str, Any]) -> list[Violation]:
+    """What the platform's certifier also demands of a current-generation manifest, beyond validity:
+    at least 3 non-empty `tags`, and every declared `player[]` entry used by a certification slot."""
+    found = []
+    tags = document.get("tags")
+    usable = [tag for tag in tags if isinstance(tag, str) and tag.strip()] if isinstance(tags, list) else []
+    if len(usable) < MIN_TAGS:
+        found.append(
+            violation(
+                ("tags",),
+                "certification.tags",
+                f"{len(usable)} non-empty tag(s); the platform certifies only {MIN_TAGS} or more",
+                'add `"tags": ["genre", "turn-based", "2-player"]` (at least 3 non-empty strings)',
+            )
+        )
+    certification = document.get("certification")
+    slots = certification.get("players") if isinstance(certification, dict) else None
+    used = {slot.get("player_id") for slot in slots or [] if isinstance(slot, dict)}
+    for index, entry in _indexed(document, "player"):
+        if entry.get("id") not in used:
+            found.append(
+                violation(
+                    ("player", index),
+                    "certification.unused-player",
+                    f"player[{index}] ({entry.get('id')!r}) has no certification slot, so it never ran",
+                    "give it a slot in certification.players, or remove it from `player`",
+                )
+            )
+    return found

@@ -1,5 +1,9 @@
-"""`ReportingPlugin`: the report header, per-check properties and failure text, JUnit suite properties, the
-terminal summary and the JSON report. Registered by `pytest_configure` only when a manifest is given."""
+"""`ReportingPlugin`: the report header, per-check properties and failure text, warnings for recommended
+checks, JUnit suite properties, the terminal summary, the JSON report and the exit status that follows the
+verdict. Registered by `pytest_configure` only when a manifest is given.
+
+A failed recommended check is reported the way pytest reports an expected failure (`x`, `XFAIL … warning:`
+in the summary, `<skipped type="pytest.xfail">` in JUnit): CI systems show it, and count no failure."""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ from typing import Any
 import pytest
 
 from pytest_coworld import __version__
+from pytest_coworld.checks.catalog import RECOMMENDED, level_of
 from pytest_coworld.failures import CoworldCheckFailure
-from pytest_coworld.reporting.records import CheckRecorder
+from pytest_coworld.reporting.records import INCOMPLETE, NOT_CERTIFIED, WARNING_PREFIX, CheckRecorder
 from pytest_coworld.session import CoworldSession
 
 
@@ -50,15 +55,29 @@ class ReportingPlugin:
         check_id = check_id_of(item)
         params = getattr(item, "callspec", None) and item.callspec.params
         target_id = params.get("coworld_target") if params else None
+        if not isinstance(target_id, str):  # an empty parameter set (a target without images) has none
+            target_id = None
         if report.when == "setup" and (check_id or target_id):
             item.user_properties.extend(self._properties(check_id, target_id))
             report.user_properties = list(item.user_properties)
-        if call.excinfo is not None and isinstance(call.excinfo.value, CoworldCheckFailure):
-            report.longrepr = call.excinfo.value.render()
+        failure = call.excinfo.value if call.excinfo is not None else None
+        if isinstance(failure, CoworldCheckFailure):
+            report.longrepr = failure.render()
+            if report.when == "call" and self._level(check_id, target_id) == RECOMMENDED:
+                report.outcome = "skipped"
+                report.wasxfail = f"{WARNING_PREFIX}{failure.observed.splitlines()[0][:200]}"
+                item.user_properties.append(("coworld.warning", failure.render()))
+                report.user_properties = list(item.user_properties)
         return report
 
+    def _level(self, check_id: str | None, target_id: str | None) -> str:
+        generation = self.session.target(target_id).generation if target_id else None
+        return level_of(check_id, generation, self.session.options.strict) if check_id else "required"
+
     def _properties(self, check_id: str | None, target_id: str | None) -> list[tuple[str, str]]:
-        properties = [("coworld.check", check_id)] if check_id else []
+        properties = []
+        if check_id:
+            properties = [("coworld.check", check_id), ("coworld.level", self._level(check_id, target_id))]
         if target_id:
             target = self.session.target(target_id)
             properties += [
@@ -83,6 +102,7 @@ class ReportingPlugin:
         if self.session.options.results_json:
             write_results(results, self.session.options.results_json)
         self.results = results
+        session.exitstatus = exit_status(session.exitstatus, results)
 
     def _add_junit_properties(self, results: dict[str, Any]) -> None:
         from _pytest.junitxml import xml_key
@@ -93,6 +113,7 @@ class ReportingPlugin:
         xml.add_global_property("coworld.plugin_version", __version__)
         xml.add_global_property("coworld.run_id", results["run_id"])
         xml.add_global_property("coworld.verdict", results["verdict"])
+        xml.add_global_property("coworld.warnings", str(results["warnings"]))
         for certification in results["certifications"]:
             prefix = f"coworld.{certification['target']}"
             manifest = certification["manifest"]
@@ -100,6 +121,8 @@ class ReportingPlugin:
             xml.add_global_property(f"{prefix}.manifest_sha256", manifest["sha256"] or "")
             xml.add_global_property(f"{prefix}.generation", manifest["generation"] or "")
             xml.add_global_property(f"{prefix}.verdict", certification["verdict"])
+            for number, reason in enumerate(certification["reasons"], 1):
+                xml.add_global_property(f"{prefix}.reason.{number}", reason)
             for image in certification["images"]:
                 xml.add_global_property(
                     f"{prefix}.image.{image['path']}", f"{image['reference']}@{image['id']}"
@@ -111,3 +134,14 @@ class ReportingPlugin:
         results = getattr(self, "results", None)
         if results is not None:
             write_summary(terminalreporter, results, self.session)
+
+
+def exit_status(status: int | pytest.ExitCode, results: dict[str, Any]) -> int | pytest.ExitCode:
+    """pytest's exit status, made to follow the verdict: NOT CERTIFIED, and INCOMPLETE for any reason but a
+    subset the user chose, never exit 0."""
+    if status != pytest.ExitCode.OK:
+        return status
+    chosen = all(c["chosen_subset"] for c in results["certifications"] if c["verdict"] == INCOMPLETE)
+    if results["verdict"] == NOT_CERTIFIED or (results["verdict"] == INCOMPLETE and not chosen):
+        return pytest.ExitCode.TESTS_FAILED
+    return status

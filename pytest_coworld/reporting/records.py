@@ -1,8 +1,10 @@
-"""One record per check item, built from pytest's reports the way JUnit XML counts them.
+"""One record per check item, built from pytest's reports the way JUnit XML counts them, and the verdict.
 
-Outcomes: passed; failed (the game broke the rule); error (setup or teardown could not run: harness or
+Outcomes: passed; failed (the game broke a required rule); warning (the game broke a recommended rule: pytest
+reports it as xfailed, so it is shown but fails nothing); error (setup or teardown could not run: harness or
 Docker); skipped, with a kind: `not-applicable` (the check does not apply to this game), `blocked` (an earlier
-check it depends on failed) or `unavailable` (a tool such as the browser is missing).
+check it depends on failed, or a harness problem kept it from running) or `unavailable` (a tool such as the
+browser is missing).
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ def skip_kind(reason: str) -> str:
     return "other"
 
 
+WARNING_PREFIX = "warning: "
+CERTIFIED, NOT_CERTIFIED, INCOMPLETE = "certified", "not-certified", "incomplete"
+VERDICT_WORDS = {CERTIFIED: "CERTIFIED", NOT_CERTIFIED: "NOT CERTIFIED", INCOMPLETE: "INCOMPLETE"}
+
+
 @dataclass
 class CheckRecord:
     nodeid: str
@@ -34,10 +41,15 @@ class CheckRecord:
     message: str = ""
     duration: float = 0.0
 
+    @property
+    def level(self) -> str:
+        return self.properties.get("coworld.level", "required")
+
     def as_json(self) -> dict[str, Any]:
         record: dict[str, Any] = {
             "id": self.check_id,
             "nodeid": self.nodeid,
+            "level": self.level,
             "outcome": self.outcome,
             "duration": round(self.duration, 3),
             "message": self.message,
@@ -69,7 +81,9 @@ class CheckRecorder:
         )
         record.properties.update(properties)
         record.duration += report.duration
-        if report.skipped:
+        if report.skipped and str(getattr(report, "wasxfail", "")).startswith(WARNING_PREFIX):
+            record.outcome, record.message = "warning", report.longreprtext[:4000]
+        elif report.skipped:
             record.outcome, record.message = "skipped", _skip_reason(report)
             record.skip_kind = skip_kind(record.message)
         elif report.failed:
@@ -80,10 +94,45 @@ class CheckRecorder:
         return [record for record in self.records.values() if record.target == target_id]
 
 
-def verdict(records: list[CheckRecord]) -> str:
-    """`passed` when every required check ran and none failed, errored or was blocked; else `failed`."""
-    from pytest_coworld.checks.catalog import REQUIRED_CHECKS
+@dataclass(frozen=True)
+class Verdict:
+    """A target's verdict, and the reasons behind anything but CERTIFIED (one line each)."""
 
-    bad = [r for r in records if r.outcome in ("failed", "error") or r.skip_kind in ("blocked", "other")]
-    missing = REQUIRED_CHECKS - {r.check_id for r in records}
-    return "failed" if bad or missing else "passed"
+    verdict: str
+    reasons: list[str]
+    deselected: bool = False  # INCOMPLETE only because the user ran a subset of the checks
+
+    @property
+    def word(self) -> str:
+        return VERDICT_WORDS[self.verdict]
+
+
+def decide(records: list[CheckRecord], required: frozenset[str], subset_reason: str | None) -> Verdict:
+    """NOT CERTIFIED when a required check failed; INCOMPLETE when none failed but a required check did not
+    run (deselected, blocked, unavailable) or a check errored; else CERTIFIED (warnings allowed).
+
+    `subset_reason` names how the user chose a subset (`-k`, `--coworld-checks`, ...), if they did: checks
+    missing from the run are then their choice, not a fault.
+    """
+    failed = [r for r in records if r.outcome == "failed"]
+    if failed:
+        return Verdict(NOT_CERTIFIED, [f"{r.check_id or r.nodeid} failed" for r in failed])
+    reasons = [
+        f"{r.check_id or r.nodeid}: error (the harness could not run it)"
+        for r in records
+        if r.outcome == "error"
+    ]
+    reasons += [
+        f"{r.check_id}: {r.message}"
+        for r in records
+        if r.outcome == "skipped" and r.check_id in required and r.skip_kind != "not-applicable"
+    ]
+    ran = {r.check_id for r in records}
+    missing = sorted(required - ran)
+    if missing:
+        why = f"not run ({subset_reason})" if subset_reason else "not run"
+        reasons.append(f"{len(missing)} required check(s) {why}: {', '.join(missing)}")
+    if not reasons:
+        return Verdict(CERTIFIED, [])
+    only_deselected = bool(missing) and len(reasons) == 1 and subset_reason is not None
+    return Verdict(INCOMPLETE, reasons, deselected=only_deselected)

@@ -10,11 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from pytest_coworld import __version__
-from pytest_coworld.checks.catalog import CATEGORIES, CHECKS
-from pytest_coworld.reporting.records import CheckRecord, CheckRecorder, verdict
+from pytest_coworld.checks.catalog import CATEGORIES, CHECKS, required_checks
+from pytest_coworld.reporting.records import (
+    CERTIFIED,
+    INCOMPLETE,
+    NOT_CERTIFIED,
+    CheckRecord,
+    CheckRecorder,
+    decide,
+)
 from pytest_coworld.session import CoworldSession, Target
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA_PATH = Path(__file__).with_name("certification.schema.json")
 
 
@@ -24,6 +31,8 @@ def _category_status(records: list[CheckRecord]) -> dict[str, str]:
         outcomes = {r.outcome for r in records if r.check_id and CHECKS[r.check_id].category == category}
         if outcomes & {"failed", "error"}:
             status[category] = "fail"
+        elif "warning" in outcomes:
+            status[category] = "warn"
         elif "passed" in outcomes:
             status[category] = "pass"
         elif outcomes:
@@ -49,8 +58,13 @@ def _images(target: Target, image_facts: dict[str, Any]) -> list[dict[str, Any]]
     return images
 
 
-def _certification(target: Target, records: list[CheckRecord], image_facts: dict[str, Any]) -> dict[str, Any]:
+def _certification(
+    session: CoworldSession, target: Target, records: list[CheckRecord], image_facts: dict[str, Any]
+) -> dict[str, Any]:
     loaded = target.loaded
+    required = required_checks(target.generation, session.options.strict)
+    verdict = decide(records, required, session.subset_reason)
+    warnings = [r for r in records if r.outcome == "warning"]
     return {
         "target": target.id,
         "manifest": {
@@ -61,7 +75,11 @@ def _certification(target: Target, records: list[CheckRecord], image_facts: dict
             "version": loaded.manifest.game.version if loaded else None,
         },
         "variant": target.variant,
-        "verdict": verdict(records),
+        "verdict": verdict.verdict,
+        "reasons": verdict.reasons,
+        "chosen_subset": verdict.deselected,
+        "warnings": [{"id": r.check_id, "message": r.message} for r in warnings],
+        "required_checks": len(required),
         "images": _images(target, image_facts),
         "summary": dict(Counter(record.outcome for record in records)),
         "categories": _category_status(records),
@@ -72,20 +90,28 @@ def _certification(target: Target, records: list[CheckRecord], image_facts: dict
 def build_results(
     session: CoworldSession, recorder: CheckRecorder, image_facts: dict[str, Any]
 ) -> dict[str, Any]:
-    certifications = [_certification(t, recorder.for_target(t.id), image_facts) for t in session.targets]
+    certifications = [
+        _certification(session, t, recorder.for_target(t.id), image_facts) for t in session.targets
+    ]
     return {
         "schema_version": SCHEMA_VERSION,
         "kind": "coworld-certification",
         "plugin_version": __version__,
         "run_id": session.run_id,
         "created_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "verdict": "passed"
-        if certifications and all(c["verdict"] == "passed" for c in certifications)
-        else "failed",
+        "verdict": overall_verdict([c["verdict"] for c in certifications]),
+        "warnings": sum(len(c["warnings"]) for c in certifications),
         "machine": {"python": platform.python_version(), "platform": platform.platform()},
         "artifacts_dir": str(session.artifacts_root()),
         "certifications": certifications,
     }
+
+
+def overall_verdict(verdicts: list[str]) -> str:
+    """The run's verdict: the worst of its targets' (no target at all is INCOMPLETE)."""
+    if NOT_CERTIFIED in verdicts:
+        return NOT_CERTIFIED
+    return CERTIFIED if verdicts and all(v == CERTIFIED for v in verdicts) else INCOMPLETE
 
 
 def write_results(results: dict[str, Any], path: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from pytest_coworld.browser.observations import AddressObservation, PageArtifacts, PageObservation, SocketSeen
 from pytest_coworld.browser.urls import as_websocket_url, same_socket_url, socket_url_of_page
-from pytest_coworld.browser.verdicts import address_problem, player_page_problem
+from pytest_coworld.browser.verdicts import address_problem, player_page_problem, player_params_problem
 
 PAGE = "http://127.0.0.1:4000/client/player?slot=1&token=abc&role=scout"
 SOCKET = "ws://127.0.0.1:4000/player?slot=1&token=abc&role=scout"
@@ -49,27 +49,40 @@ def socket(url: str, opened: bool = True, frames: int = 1, close: int | None = N
 
 
 def test_the_player_page_passes_when_it_opens_its_socket_and_is_accepted() -> None:
-    assert player_page_problem(page(socket(SOCKET)), SOCKET) is None
+    assert player_page_problem(page(socket(SOCKET))) is None
+    assert player_params_problem(page(socket(SOCKET)), SOCKET) is None
+
+
+def test_any_path_to_the_game_is_a_player_page_but_drops_the_parameters() -> None:
+    relative_ws = page(socket("ws://127.0.0.1:4000/ws"))
+    assert player_page_problem(relative_ws) is None
+    problem = player_params_problem(relative_ws, SOCKET)
+    assert problem is not None and "ws://127.0.0.1:4000/ws" in problem
+
+
+def test_a_socket_to_another_host_is_not_a_player_page() -> None:
+    problem = player_page_problem(page(socket("ws://127.0.0.1:5000/player?slot=1&token=abc")))
+    assert problem is not None and "none of them to the game at 127.0.0.1:4000" in problem
 
 
 def test_a_dropped_parameter_is_named() -> None:
-    problem = player_page_problem(page(socket("ws://127.0.0.1:4000/player?slot=1&token=abc")), SOCKET)
+    problem = player_params_problem(page(socket("ws://127.0.0.1:4000/player?slot=1&token=abc")), SOCKET)
     assert problem is not None
     assert "missing role=scout" in problem
 
 
 def test_a_refused_connection_fails_the_player_page() -> None:
-    problem = player_page_problem(page(socket(SOCKET, opened=False, frames=0, close=1006)), SOCKET)
+    problem = player_page_problem(page(socket(SOCKET, opened=False, frames=0, close=1006)))
     assert problem is not None
-    assert "not accepted" in problem
+    assert "did not accept" in problem
 
 
 def test_accepted_then_closed_without_data_is_not_accepted() -> None:
-    assert player_page_problem(page(socket(SOCKET, frames=0, close=1008)), SOCKET) is not None
+    assert player_page_problem(page(socket(SOCKET, frames=0, close=1008))) is not None
 
 
 def test_no_socket_at_all_fails() -> None:
-    problem = player_page_problem(page(), SOCKET)
+    problem = player_page_problem(page())
     assert problem is not None
     assert "no websocket" in problem
 

@@ -1,11 +1,15 @@
-"""Report pieces that need no episode: skip kinds, the verdict, GitHub annotations, generated docs."""
+"""Report pieces that need no episode: skip kinds, levels, the verdict, exit status, generated docs."""
 
 from __future__ import annotations
 
-from pytest_coworld.checks.catalog import REQUIRED_CHECKS
+import pytest
+
+from pytest_coworld.checks.catalog import CHECKS, RECOMMENDED, level_of, required_checks
 from pytest_coworld.reference import DOCS_DIR, PAGES
-from pytest_coworld.reporting.github import annotations
-from pytest_coworld.reporting.records import CheckRecord, skip_kind, verdict
+from pytest_coworld.reporting.plugin import exit_status
+from pytest_coworld.reporting.records import CheckRecord, decide, skip_kind
+
+REQUIRED = required_checks("current-v1")
 
 
 def test_skip_kinds_come_from_the_reason() -> None:
@@ -15,39 +19,76 @@ def test_skip_kinds_come_from_the_reason() -> None:
     assert skip_kind("something else") == "other"
 
 
-def test_verdict_fails_on_failures_errors_and_blocked_checks() -> None:
-    every = [CheckRecord(check_id, check_id, "t") for check_id in sorted(REQUIRED_CHECKS)]
-    not_applicable = CheckRecord("b", "replay.bundle", "t", outcome="skipped", skip_kind="not-applicable")
-    assert verdict([*every, not_applicable]) == "passed"
-    assert verdict(every[1:]) == "failed", "a required check that did not run"
-    assert verdict([]) == "failed"
-    for bad in (
-        CheckRecord("c", "x", "t", outcome="failed"),
-        CheckRecord("d", "x", "t", outcome="error"),
-        CheckRecord("e", "x", "t", outcome="skipped", skip_kind="blocked"),
-    ):
-        assert verdict([*every, bad]) == "failed"
+def record(check_id: str, outcome: str = "passed", skip: str | None = None, message: str = "") -> CheckRecord:
+    return CheckRecord(f"node-{check_id}", check_id, "t", outcome=outcome, skip_kind=skip, message=message)
 
 
-def test_github_annotations_name_each_failed_check() -> None:
-    report = {
-        "certifications": [
-            {
-                "target": "paint",
-                "verdict": "failed",
-                "checks": [
-                    {
-                        "id": "tokens.bad_token",
-                        "nodeid": "n1",
-                        "outcome": "failed",
-                        "message": "accepted\n100% wrong",
-                    },
-                    {"id": "runtime.healthz", "nodeid": "n2", "outcome": "passed", "message": ""},
-                ],
-            }
-        ]
-    }
-    assert annotations(report) == ["::error title=paint: tokens.bad_token failed::accepted%0A100%25 wrong"]
+def test_every_required_check_passing_is_certified_with_warnings_counted_apart() -> None:
+    every = [record(check_id) for check_id in sorted(REQUIRED)]
+    warning = record("browser.player_address", "warning", message="the page opened …")
+    not_applicable = record("replay.bundle", "skipped", "not-applicable")
+    assert decide([*every, warning, not_applicable], REQUIRED, None).verdict == "certified"
+
+
+def test_a_failed_required_check_is_not_certified() -> None:
+    every = [record(check_id) for check_id in sorted(REQUIRED - {"tokens.bad_token"})]
+    verdict = decide([*every, record("tokens.bad_token", "failed")], REQUIRED, None)
+    assert (verdict.verdict, verdict.reasons) == ("not-certified", ["tokens.bad_token failed"])
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (record("x", "error"), "x: error (the harness could not run it)"),
+        (record("runtime.healthz", "skipped", "blocked", "blocked: docker failed"), "blocked: docker failed"),
+        (
+            record("browser.global_viewer", "skipped", "unavailable", "unavailable: no Chromium"),
+            "no Chromium",
+        ),
+    ],
+)
+def test_a_required_check_that_did_not_run_is_incomplete(bad: CheckRecord, reason: str) -> None:
+    every = [record(check_id) for check_id in sorted(REQUIRED - {bad.check_id})]
+    verdict = decide([*every, bad], REQUIRED, None)
+    assert verdict.verdict == "incomplete" and not verdict.deselected
+    assert any(reason in line for line in verdict.reasons), verdict.reasons
+
+
+def test_missing_checks_are_incomplete_and_the_users_choice_only_with_a_subset_reason() -> None:
+    some = [record(check_id) for check_id in sorted(REQUIRED)[1:]]
+    involuntary = decide(some, REQUIRED, None)
+    chosen = decide(some, REQUIRED, "-k")
+    assert (involuntary.verdict, involuntary.deselected) == ("incomplete", False)
+    assert (chosen.verdict, chosen.deselected) == ("incomplete", True)
+    assert "not run (-k)" in chosen.reasons[0]
+    assert decide([], REQUIRED, None).verdict == "incomplete"
+
+
+def test_levels_come_from_the_catalog_the_generation_and_strictness() -> None:
+    assert level_of("browser.player_address", "current-v1") == RECOMMENDED
+    assert level_of("browser.player_address", "current-v1", strict=True) == "required"
+    assert level_of("viewer.ping_pong", "classic") == RECOMMENDED
+    assert level_of("viewer.ping_pong", "current-v0") == "required"
+    assert {"browser.global_viewer", "browser.player_page", "viewer.late_state"} <= REQUIRED
+    assert all(CHECKS[c].level in ("required", "recommended") for c in CHECKS)
+
+
+def certification(verdict: str, chosen: bool = False) -> dict[str, object]:
+    return {"verdict": verdict, "certifications": [{"verdict": verdict, "chosen_subset": chosen}]}
+
+
+@pytest.mark.parametrize(
+    ("results", "status"),
+    [
+        (certification("certified"), 0),
+        (certification("not-certified"), 1),
+        (certification("incomplete"), 1),
+        (certification("incomplete", chosen=True), 0),
+    ],
+)
+def test_pytest_exits_non_zero_unless_certified_or_a_chosen_subset(results: dict, status: int) -> None:
+    assert exit_status(pytest.ExitCode.OK, results) == status
+    assert exit_status(pytest.ExitCode.INTERRUPTED, results) == pytest.ExitCode.INTERRUPTED
 
 
 def test_reference_docs_are_current() -> None:

@@ -147,6 +147,15 @@ def test_ignores_address_param(containers: ExampleContainers, tmp_path: Path, ex
 
 
 @pytest.mark.parametrize("example", ["paint"])
+def test_drops_page_params(containers: ExampleContainers, tmp_path: Path, example: str) -> None:
+    game = start(containers, tmp_path, example, "drops-page-params")
+    game.wait_healthy()
+    html = httpx.get(f"{game.http}/client/player").text
+    opened = run_page(html, f"{game.http}/client/player?slot=0&token=t&role=scout", [], tmp_path)
+    assert opened["url"] == f"{game.ws}/player?slot=0&token=t"
+
+
+@pytest.mark.parametrize("example", ["paint"])
 def test_blank_global_viewer(containers: ExampleContainers, tmp_path: Path, example: str) -> None:
     game = start(containers, tmp_path, example, "blank-global-viewer")
     game.wait_healthy()

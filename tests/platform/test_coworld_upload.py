@@ -286,7 +286,7 @@ def test_certify_of_a_coworld_id_downloads_and_certifies_it(
     assert certified.returncode == 0, certified.stdout[-3000:] + certified.stderr[-2000:]
     assert "pulling " in certified.stderr
     certification = json.loads(report.read_text())
-    assert certification["verdict"] == "passed"
+    assert certification["verdict"] == "certified"
     manifest = (
         Path(uploaded_examples.env["HOME"])
         / ".cache"

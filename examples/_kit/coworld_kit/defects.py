@@ -20,6 +20,7 @@ GAME_DEFECTS = frozenset(
         "no-late-viewer-state",
         "refuses-reconnect",
         "ignores-address-param",
+        "drops-page-params",
         "blank-global-viewer",
         "invalid-results",
         "wrong-score-count",

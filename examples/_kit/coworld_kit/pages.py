@@ -22,7 +22,12 @@ class Pages:
 
     def __init__(self, game_name: str, view_js: str, defect: str | None) -> None:
         honours_address = "false" if defect == "ignores-address-param" else "true"
-        address_js = _web("address.js").replace("@@HONOURS_ADDRESS@@", honours_address)
+        keeps_params = "false" if defect == "drops-page-params" else "true"
+        address_js = (
+            _web("address.js")
+            .replace("@@HONOURS_ADDRESS@@", honours_address)
+            .replace("@@KEEPS_PARAMS@@", keeps_params)
+        )
         self._html: dict[str, str] = {}
         for kind in PAGE_KINDS:
             blank = kind == "global" and defect == "blank-global-viewer"

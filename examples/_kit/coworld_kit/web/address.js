@@ -2,6 +2,8 @@
 // URL (http -> ws, https -> wss) and nothing else is merged into it. Otherwise the page's own URL is used with
 // /client(s)/<kind> replaced by /<kind>, every page parameter kept and http(s) switched to ws(s).
 const COWORLD_HONOURS_ADDRESS = @@HONOURS_ADDRESS@@;
+const COWORLD_KEEPS_PARAMS = @@KEEPS_PARAMS@@;
+const COWORLD_OWN_PARAMS = ["slot", "token", "uri"];
 
 function coworldSocketUrl(pageUrl) {
   const url = new URL(pageUrl);
@@ -12,5 +14,12 @@ function coworldSocketUrl(pageUrl) {
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   url.pathname = url.pathname.replace(/\/clients?\/(player|global|replay)\/?$/, "/$1");
   url.hash = "";
+  if (!COWORLD_KEEPS_PARAMS) {
+    for (const name of [...url.searchParams.keys()]) {
+      if (!COWORLD_OWN_PARAMS.includes(name)) {
+        url.searchParams.delete(name);
+      }
+    }
+  }
   return url.toString();
 }
