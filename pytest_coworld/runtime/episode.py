@@ -40,7 +40,7 @@ from pytest_coworld.runtime.containers import (
     PlayerContainer,
 )
 from pytest_coworld.runtime.docker_api import image_id
-from pytest_coworld.runtime.errors import CoworldRuntimeError, InfrastructureError
+from pytest_coworld.runtime.errors import EpisodeCancelled, InfrastructureError
 from pytest_coworld.runtime.judge import ContainerFacts, EpisodeFacts, PlayerFacts, judge
 from pytest_coworld.runtime.labels import LABEL_EPISODE, new_episode_id
 from pytest_coworld.runtime.networks import GAME_ALIAS, EpisodeNetworks
@@ -53,10 +53,6 @@ from pytest_coworld.runtime.workspace import CONFIG_FILE, PLAYER_FAILURE_FILE, R
 
 END_POLL_SECONDS = 0.05
 PARALLEL_DOCKER_CALLS = 8
-
-
-class EpisodeCancelled(CoworldRuntimeError):
-    """The run was cancelled (Ctrl-C, SIGTERM) while this episode was running."""
 
 
 class Episode:
@@ -126,7 +122,7 @@ class Episode:
         loaded = self.spec.loaded
         config = concrete_config(self.spec.game_config, self.tokens)
         validate_config(loaded.manifest.game.config_schema, config, self.spec.config_source)
-        with self._phase(Phase.PREPARING, "prepare"), self._recording_failures():
+        with self._phase(Phase.PREPARING, "prepare"), self._recording_failures(), self.run.creating():
             for image in {self.spec.game.image or "", *(player.image for player in self.spec.players)}:
                 self._image_ids[image] = image_id(self.run.client, image)
             self.workspace = Workspace(self.run.work_root / self.id, loaded.generation)
@@ -136,7 +132,7 @@ class Episode:
             ).create()
         if self.failed:
             return False
-        with self._phase(Phase.STARTING_GAME, "game_start"), self._recording_failures():
+        with self._phase(Phase.STARTING_GAME, "game_start"), self._recording_failures(), self.run.creating():
             self.game = GameContainer(self.run.client, self._game_spec())
             self.game.start()
         return not self.failed
@@ -284,7 +280,8 @@ class Episode:
         )
 
     def _start_player(self, player: PlayerContainer) -> PlayerContainer:
-        player.start()
+        with self.run.creating():
+            player.start()
         self.observer.slot_changed(self.id, player.slot, SlotState.RUNNING)
         self.traffic.watch(player.slot, player)
         return player

@@ -17,3 +17,7 @@ class InfrastructureError(CoworldRuntimeError):
 
 class ReplayNotSupported(CoworldRuntimeError):
     """The game has no replay mode (it ships a static replay viewer bundle), or the episode has no replay."""
+
+
+class EpisodeCancelled(CoworldRuntimeError):
+    """The run was cancelled (Ctrl-C, SIGTERM) while this episode was running."""

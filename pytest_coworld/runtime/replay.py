@@ -158,7 +158,8 @@ class ReplayServer:
         )
         self.container = GameContainer(self.run.client, spec)
         try:
-            self.container.start()
+            with self.run.creating():
+                self.container.start()
             health = self.container.wait_healthy(self.healthz_timeout, self.run.cancel)
         except BaseException:
             self.close()

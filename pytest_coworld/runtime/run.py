@@ -2,7 +2,9 @@
 
 Entering it connects to Docker, removes stale resources of dead runs on this host, makes a private work
 folder for the episode workspaces, and starts the out-of-process guard. Leaving it removes every container
-and network labelled with its run id and the work folder, then stops the guard.
+and network labelled with its run id and the work folder, then stops the guard. Every Docker resource is
+created inside `creating()`: once the run is closing no new one is made, and the removal waits for those
+already in flight, so a container started by a background thread during Ctrl-C is never left behind.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
@@ -18,8 +22,11 @@ import docker
 
 from pytest_coworld.runtime.cleanup import RemovalReport, remove_run, sweep_stale, work_folder_prefix
 from pytest_coworld.runtime.docker_api import connect_docker
+from pytest_coworld.runtime.errors import EpisodeCancelled
 from pytest_coworld.runtime.guard import start_guard, stop_guard
 from pytest_coworld.runtime.labels import RunIdentity, new_run_id
+
+CREATION_DRAIN_SECONDS = 60.0  # how long closing waits for Docker creates in flight (a loaded machine)
 
 
 class RunContext:
@@ -42,6 +49,8 @@ class RunContext:
         self._sweep_stale = sweep_stale
         self._guard: subprocess.Popen[bytes] | None = None
         self._work_root: Path | None = None
+        self._creations = threading.Condition()
+        self._creating = 0
 
     @property
     def run_id(self) -> str:
@@ -77,9 +86,25 @@ class RunContext:
             self._guard = start_guard(self.identity.pid, self.run_id, self._work_root)
         return self
 
+    @contextmanager
+    def creating(self) -> Iterator[None]:
+        """Around every Docker create: refused (EpisodeCancelled) once the run is closing."""
+        with self._creations:
+            if self.cancel.is_set():
+                raise EpisodeCancelled(f"run {self.run_id} is closing: nothing new is started")
+            self._creating += 1
+        try:
+            yield
+        finally:
+            with self._creations:
+                self._creating -= 1
+                self._creations.notify_all()
+
     def close(self) -> RemovalReport:
-        """Remove everything of this run that is still there; stop the guard."""
+        """Remove what is left of this run (once creations in flight have ended); stop the guard."""
         self.cancel.set()
+        with self._creations:
+            self._creations.wait_for(lambda: self._creating == 0, timeout=CREATION_DRAIN_SECONDS)
         report = remove_run(self.client, self.run_id)
         if self._work_root is not None:
             shutil.rmtree(self._work_root, ignore_errors=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from terminal_signals import sigint_as_in_a_terminal
 
 from pytest_coworld.examples import example_manifest_path
 from pytest_coworld.runtime.labels import LABEL_PID
@@ -49,6 +50,7 @@ def test_interrupted_certification_cleans_up(
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=sigint_as_in_a_terminal,
     )
     try:
         assert _wait_for(lambda: len(_labelled_by(docker_client, child.pid)) >= 3, 60), "no episode started"

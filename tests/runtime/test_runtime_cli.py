@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from runtime_fakes import PLAYER_B_IMAGE, fake_document
+from terminal_signals import sigint_as_in_a_terminal
 
 from pytest_coworld.runtime.cleanup import list_labelled
 from pytest_coworld.runtime.labels import RunIdentity
@@ -23,7 +24,7 @@ from pytest_coworld.runtime.labels import RunIdentity
 REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, str(Path(__file__).parent / "runtime_cli.py")]
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200"}
-CLEANUP_SECONDS = 30
+CLEANUP_SECONDS = 180  # removing containers after a signal, on a loaded 2-core machine
 
 
 def coworld(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -147,7 +148,13 @@ def _start_long_episode(manifest_file: Any, tmp_path: Path) -> tuple[subprocess.
         str(tmp_path / "o"),
     ]
     process = subprocess.Popen(
-        [*CLI, *arguments], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV, cwd=REPO
+        [*CLI, *arguments],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+        cwd=REPO,
+        preexec_fn=sigint_as_in_a_terminal,
     )
     assert process.stderr is not None
     run_id = ""
@@ -177,7 +184,7 @@ def test_killing_run_episode_mid_episode_leaves_nothing_behind(
     try:
         assert run_id and len(list_labelled(docker_client, run_id)) == 5
         process.send_signal(signal_number)
-        _, stderr = process.communicate(timeout=60)
+        _, stderr = process.communicate(timeout=CLEANUP_SECONDS)
     finally:
         process.kill()
 
@@ -193,7 +200,7 @@ def test_replay_serves_a_finished_episode_until_ctrl_c(
     assert coworld("run-episode", str(manifest_file()), "--output-dir", str(out)).returncode == 0
     server = subprocess.Popen(
         [*CLI, "replay", str(out / "episode-1")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=ENV, cwd=REPO,
+        env=ENV, cwd=REPO, preexec_fn=sigint_as_in_a_terminal,
     )  # fmt: skip
     try:
         assert server.stdout is not None
@@ -201,7 +208,7 @@ def test_replay_serves_a_finished_episode_until_ctrl_c(
         assert viewer.startswith("http://127.0.0.1:") and "/clients/replay?uri=" in viewer
         assert httpx.get(viewer).status_code == 200
         server.send_signal(signal.SIGINT)
-        _, stderr = server.communicate(timeout=60)
+        _, stderr = server.communicate(timeout=CLEANUP_SECONDS)
     finally:
         server.kill()
     assert server.returncode == 0 and "stopped" in stderr
