@@ -246,6 +246,8 @@ class MainEpisode:
             return None
         late = Viewer(global_url)
         late.run(stop_after=LATE_VIEWER_FIRST_MESSAGE, max_messages=1)
+        if not late.messages and game.exited:
+            return None  # the episode ended while the viewer joined: too late to tell
         return late
 
 

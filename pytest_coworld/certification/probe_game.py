@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
+
 from pytest_coworld.certification.main_episode import resolve
-from pytest_coworld.failures import CheckBlocked
+from pytest_coworld.failures import CheckBlocked, NotApplicable
 from pytest_coworld.probes.sockets import Attempt, attempt
 from pytest_coworld.runtime.containers import PlayerContainer
 from pytest_coworld.runtime.episode import Episode
@@ -26,6 +28,7 @@ from pytest_coworld.runtime.run import RunContext
 from pytest_coworld.runtime.spec import EpisodeSpec
 
 HEALTHY_SLACK = 30.0
+HEALTHZ_SECONDS = 10.0
 LIVE_PROBE_SECONDS = 120.0
 
 
@@ -121,6 +124,16 @@ class ProbeGame:
         if self.control_attempt().rejected:
             raise CheckBlocked("the game refuses even a valid slot and token (routes.player_socket)")
 
+    def still_serving(self) -> str | None:
+        """None when the game still answers `GET /healthz` with 200, else what it did instead."""
+        try:
+            status = httpx.get(
+                f"{self.base_url}/healthz", timeout=HEALTHZ_SECONDS, trust_env=False
+            ).status_code
+        except httpx.HTTPError as error:
+            return f"GET /healthz failed: {type(error).__name__}: {error}"
+        return None if status == 200 else f"GET /healthz answered HTTP {status}"
+
     def token_attempt(self, case: str) -> TokenProbe:
         """Try one wrong slot/token pair of the token matrix against `/player`."""
         self.require_player_socket()
@@ -164,7 +177,7 @@ class ProbeGame:
             ),
         }
         if other >= self.slot_count and case == "other_slot_token":
-            raise CheckBlocked("the game has a single slot: there is no other slot's token")
+            raise NotApplicable("the game has a single slot: there is no other slot's token")
         query_slot, token, description, label, hint = cases[case]
         query = {"slot": str(query_slot), **({"token": token} if token is not None else {})}
         url = self.websocket_url("/player", query)

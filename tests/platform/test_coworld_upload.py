@@ -194,7 +194,7 @@ def test_a_failing_certification_uploads_nothing(
     )
 
     assert result.exit_code == 1
-    assert "error: nothing was uploaded: certification failed" in result.stderr
+    assert "error: nothing was uploaded: the game is not CERTIFIED (not-certified)" in result.stderr
     assert f"hint: fix the checks that failed in {tmp_path / 'out' / admission.REPORT_NAME}" in result.stderr
     assert logged_in.state.calls == []
 
