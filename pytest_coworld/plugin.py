@@ -163,11 +163,16 @@ def _run_order(session: CoworldSession) -> Any:
 
 @contextmanager
 def _dependencies_as_skips() -> Iterator[None]:
-    """A check blocked by an earlier failure, or not applicable to this game, is skipped with that reason."""
+    """A check blocked by an earlier failure or by Docker, or not applicable to this game, is skipped with
+    that reason: it did not observe the game, so it can neither pass nor fail it."""
+    from pytest_coworld.runtime.errors import InfrastructureError
+
     try:
         yield
     except CheckBlocked as blocked:
         pytest.skip(f"blocked: {blocked}")
+    except InfrastructureError as error:
+        pytest.skip(f"blocked: the harness could not run it: {error}")
     except NotApplicable as reason:
         pytest.skip(f"not applicable: {reason}")
 
