@@ -35,11 +35,20 @@ class Attempt:
 
     @property
     def rejected(self) -> bool:
+        """The game did not let this connection play (for any reason, an error included)."""
         return not self.accepted or self.closed_without_data
+
+    @property
+    def refused(self) -> bool:
+        """A refusal as RUNTIME.md defines one: a 4xx at the handshake, or (current generation) the upgrade
+        accepted, then closed without a data frame. A reset, a timeout or a 5xx is a fault, not a refusal."""
+        refused_status = self.status is not None and 400 <= self.status < 500
+        return refused_status or self.closed_without_data
 
     def describe(self) -> str:
         if self.status is not None:
-            return f"handshake refused with HTTP {self.status}"
+            verb = "refused" if 400 <= self.status < 500 else "failed"
+            return f"handshake {verb} with HTTP {self.status}"
         if self.error:
             return f"connection failed: {self.error}"
         if self.closed_without_data:

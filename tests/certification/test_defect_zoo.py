@@ -30,6 +30,16 @@ EXPECTED: dict[str, dict[str, str]] = {
         "tokens.other_slot_token": "accepted",
     },
     "accepts-other-slots-token": {"tokens.other_slot_token": "accepted"},
+    "error-500-on-bad-token": {
+        "tokens.bad_token": "not a refusal: handshake failed with HTTP 500",
+        "tokens.missing_token": "HTTP 500",
+        "tokens.other_slot_token": "HTTP 500",
+    },
+    "hang-on-bad-token": {
+        "tokens.bad_token": "not a refusal: connection failed: TimeoutError",
+        "tokens.missing_token": "TimeoutError",
+        "tokens.other_slot_token": "TimeoutError",
+    },
     "ignores-slot-bounds": {"tokens.slot_out_of_range": "accepted", "tokens.malformed_slot": "accepted"},
     "player-route-404": {"routes.player_socket": "HTTP 404"},
     "no-late-viewer-state": {"viewer.late_state": "first message is"},

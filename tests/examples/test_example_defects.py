@@ -101,6 +101,23 @@ def test_accepts_other_slots_token(containers: ExampleContainers, tmp_path: Path
 
 
 @pytest.mark.parametrize("example", ["paint"])
+def test_error_500_on_bad_token(containers: ExampleContainers, tmp_path: Path, example: str) -> None:
+    game = start(containers, tmp_path, example, "error-500-on-bad-token")
+    game.wait_healthy()
+    assert refusal(game.player_url(0, token="made-up")) == 500
+    assert first_message(game.player_url(0))["you"] == 0
+
+
+@pytest.mark.parametrize("example", ["auction"])
+def test_hang_on_bad_token(containers: ExampleContainers, tmp_path: Path, example: str) -> None:
+    game = start(containers, tmp_path, example, "hang-on-bad-token")
+    game.wait_healthy()
+    with pytest.raises(TimeoutError):
+        connect(game.player_url(0, token="made-up"), open_timeout=2)
+    assert first_message(game.player_url(0))["you"] == 0
+
+
+@pytest.mark.parametrize("example", ["paint"])
 def test_ignores_slot_bounds(containers: ExampleContainers, tmp_path: Path, example: str) -> None:
     game = start(containers, tmp_path, example, "ignores-slot-bounds")
     game.wait_healthy()

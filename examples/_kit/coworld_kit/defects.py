@@ -16,6 +16,8 @@ GAME_DEFECTS = frozenset(
         "hang-after-episode",
         "accepts-bad-token",
         "accepts-other-slots-token",
+        "error-500-on-bad-token",
+        "hang-on-bad-token",
         "ignores-slot-bounds",
         "no-late-viewer-state",
         "refuses-reconnect",

@@ -50,7 +50,7 @@ class Rollout:
         self.defect = defect
         self.table = Table(rules, defect)
 
-    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+    async def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         """Plain HTTP routes, and the slot/token check before a `/player` handshake."""
         url = urlsplit(request.path)
         shared = shared_route(connection, url.path, self.pages, healthy=self.defect != "never-healthy")
@@ -63,6 +63,12 @@ class Rollout:
             rejection = check_seat(seat, self.tokens, self.table.ever_connected, self.defect)
             if rejection is None:
                 return None
+            if rejection.status == 401 and self.defect == "error-500-on-bad-token":
+                log.info("defect error-500-on-bad-token: answering a wrong token with HTTP 500")
+                return respond(connection, 500, "internal error\n")
+            if rejection.status == 401 and self.defect == "hang-on-bad-token":
+                log.info("defect hang-on-bad-token: never answering a handshake with a wrong token")
+                await asyncio.Event().wait()
             log.info("refused a /player handshake with %d: %s", rejection.status, rejection.reason)
             return respond(connection, rejection.status, f"{rejection.reason}\n")
         return respond(connection, 404, f"no route {url.path}\n")
