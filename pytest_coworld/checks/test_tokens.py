@@ -29,9 +29,10 @@ FAULT_HINT = (
 @pytest.mark.parametrize("case", CASES)
 def test_token_rejected(record_property: pytest.RecordProperty, coworld_game: ProbeGame, case: str) -> None:
     """Testname: Token matrix.
-    Description: `/player` MUST reject a wrong token, a missing token, another slot's token, a slot beyond
-    the slot count and a slot that is not a number, at the handshake (401/403 or refused); a game of the
+    Description: `/player` MUST refuse a wrong token, a missing token, another slot's token, a slot beyond
+    the slot count and a slot that is not a number with a 4xx at the handshake (401/403); a game of the
     current generation MAY instead accept the upgrade and close within 2 s without sending a data frame.
+    A reset, a timeout or a 5xx is not a refusal, and the game MUST still answer `/healthz` afterwards.
     """
     probe = coworld_game.token_attempt(case)
     seen = probe.attempt
