@@ -3,7 +3,7 @@
 A report admits a manifest when its verdict is CERTIFIED, its manifest digest is this manifest's, its image
 ids are the local images' ids, and every required check ran and passed (or did not apply to this game).
 
-`coworld certify` exits with the verdict read from the report it wrote, not with pytest's exit code:
+`coworld certify` exits with the verdict read from the report it wrote, not with pytest's exit code.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 from pytest_coworld.checks.catalog import required_checks
 from pytest_coworld.manifest import LoadedManifest
+from pytest_coworld.reporting.records import CERTIFIED, INCOMPLETE, NOT_CERTIFIED
 
 REPORT_NAME = "coworld-certification.json"
 
@@ -27,7 +28,7 @@ EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
 EXIT_HARNESS_ERROR = 4
 EXIT_INTERRUPTED = 130
-EXIT_CODES = {"certified": EXIT_CERTIFIED, "not-certified": EXIT_NOT_CERTIFIED, "incomplete": EXIT_INCOMPLETE}
+EXIT_CODES = {CERTIFIED: EXIT_CERTIFIED, NOT_CERTIFIED: EXIT_NOT_CERTIFIED, INCOMPLETE: EXIT_INCOMPLETE}
 
 
 class CertificationFailed(Exception):
@@ -86,7 +87,7 @@ class CertifyCommand:
                 return child.wait()
 
     def verdict_exit_code(self) -> int:
-        """Run the certification; the exit status of `coworld certify` (see `EXIT_CODES_HELP`)."""
+        """Run the certification; the exit status of `coworld certify` (the `EXIT_*` codes)."""
         pytest_code = self.run()
         if pytest_code in (2, -2, 130):  # pytest's INTERRUPTED, or the child killed by SIGINT
             return EXIT_INTERRUPTED
@@ -135,7 +136,7 @@ def _problems_of(
     problems = []
     if certification["manifest"]["sha256"] != loaded.sha256:
         problems.append("the report certifies a different manifest (its sha256 differs)")
-    if certification["verdict"] != "certified":
+    if certification["verdict"] != CERTIFIED:
         problems.append(f"the report's verdict is {certification['verdict']}, not certified")
     reported = {image["reference"]: image["id"] for image in certification["images"]}
     for reference, image_id in sorted(image_ids.items()):

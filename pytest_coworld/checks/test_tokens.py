@@ -38,13 +38,13 @@ def test_token_rejected(record_property: pytest.RecordProperty, coworld_game: Pr
     seen = probe.attempt
     record_property("coworld.observed", seen.describe())
     classic_late_close = seen.closed_without_data and coworld_game.contract == "classic"
-    serving = coworld_game.still_serving() if seen.refused and not classic_late_close else None
-    if seen.refused and not classic_late_close and serving is None:
-        return
-    if seen.accepted and not seen.closed_without_data:
-        observed, hint = f"accepted: {seen.describe()}", probe.hint
-    elif serving is not None:
+    if seen.refused and not classic_late_close:
+        serving = coworld_game.still_serving()
+        if serving is None:
+            return
         observed, hint = f"refused ({seen.describe()}), but then {serving}", FAULT_HINT
+    elif seen.accepted and not seen.closed_without_data:
+        observed, hint = f"accepted: {seen.describe()}", probe.hint
     else:
         observed, hint = f"not a refusal: {seen.describe()}", FAULT_HINT
     raise CoworldCheckFailure(

@@ -21,7 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-CERTIFIED, NOT_CERTIFIED, INCOMPLETE = "certified", "not-certified", "incomplete"
+from pytest_coworld.reporting.records import CERTIFIED, INCOMPLETE, NOT_CERTIFIED
+
 HEADLINES = {CERTIFIED: "✅ CERTIFIED", NOT_CERTIFIED: "❌ NOT CERTIFIED", INCOMPLETE: "⚠️ INCOMPLETE"}
 MESSAGE_LINES = 12  # of a check's message in its annotation
 SHOWN_OUTCOMES = ("failed", "error", "warning")  # the checks in the summary's main table

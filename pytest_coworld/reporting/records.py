@@ -102,10 +102,6 @@ class Verdict:
     reasons: list[str]
     deselected: bool = False  # INCOMPLETE only because the user ran a subset of the checks
 
-    @property
-    def word(self) -> str:
-        return VERDICT_WORDS[self.verdict]
-
 
 def decide(records: list[CheckRecord], required: frozenset[str], subset_reason: str | None) -> Verdict:
     """NOT CERTIFIED when a required check failed; INCOMPLETE when none failed but a required check did not
