@@ -12,15 +12,21 @@ from pathlib import Path
 from typing import Any
 
 from pytest_coworld.failures import CheckBlocked
+from pytest_coworld.runtime.episode import SIGTERM_GRACE_SECONDS
 from pytest_coworld.runtime.outcome import OutcomeKind, log_tail
 from pytest_coworld.runtime.record import EpisodeResult
+from pytest_coworld.runtime.results import parse_results, schema_errors, score_problem
+from pytest_coworld.wire.transcript import SlotWire
 
 HEALTHZ_HINTS = {
     "exited": "the game exited before it answered GET /healthz; see its log tail",
     "timeout": "listen on COGAME_HOST:COGAME_PORT (0.0.0.0:8080): a game bound to 127.0.0.1 cannot be "
     "reached through the published port; answer GET /healthz with 200 once ready",
 }
-PLAYER_HINT = "read COWORLD_PLAYER_WS_URL (or COGAMES_ENGINE_WS_URL) and connect at start; see the player log"
+PLAYER_HINT = (
+    "connect to the URL in COWORLD_PLAYER_WS_URL (or COGAMES_ENGINE_WS_URL) as it is, at start, and exchange "
+    "messages on that connection; see the player log"
+)
 
 
 @dataclass(frozen=True)
@@ -75,11 +81,8 @@ class SlotReport:
     def of(cls, result: EpisodeResult, slot: int) -> SlotReport:
         require_healthy(result)
         player = result.record["players"][slot]
-        traffic = player.get("traffic") or {}
-        observed = (
-            f"{traffic.get('rx_bytes', 0)} bytes received and {traffic.get('tx_bytes', 0)} sent by the "
-            f"player's container ({traffic.get('samples', 0)} samples)"
-        )
+        wire = result.wire.get(slot) or SlotWire(slot, recorded=False)
+        observed = f"on the wire: {wire.observed()}"
         failure = _player_failure(result)
         if failure and failure.get("failed_policy_index") == slot:
             observed += f"; the game reported: {failure.get('message')}"
@@ -92,7 +95,7 @@ class SlotReport:
         return cls(
             slot,
             player["image"],
-            bool(traffic.get("connected")),
+            wire.connected,
             observed,
             PLAYER_HINT,
             exit_code,
@@ -130,7 +133,16 @@ class GameReport:
                 require_players_did_not_fail(result)  # the game still waited for a player that failed
                 return cls("the game was stopped before it wrote its results", "end the episode", tail)
             linger = result.record["timeouts"]["game_exit"]
-            lingered = f"the game was still running {linger:.0f} s after writing its results; it was stopped"
+            if game.get("obeyed_sigterm") is False:
+                problem = (
+                    f"the game was still running {linger:.0f} s after writing its results and did not exit "
+                    f"within {SIGTERM_GRACE_SECONDS:.0f} s of a SIGTERM; it was killed"
+                )
+                return cls(problem, "exit on SIGTERM (the runner's stop), also after the episode", tail)
+            lingered = (
+                f"the game was still running {linger:.0f} s after writing its results (the generation's "
+                "usual limit); it was stopped with SIGTERM and obeyed"
+            )
             return cls(None, "", tail, lingered)
         if game["exit_code"] != 0:
             problem = f"the game exited with status {game['exit_code']}"
@@ -153,31 +165,10 @@ class ResultsReport:
         if not path.is_file():
             require_players_did_not_fail(result)
             return cls("the game wrote no results file", log_tail=tail)
-        try:
-            results = json.loads(path.read_text())
-        except ValueError as error:
-            return cls(f"the results file is not JSON ({error})", log_tail=tail)
-        if not isinstance(results, dict):
-            return cls(f"the results are a JSON {type(results).__name__}, not an object", log_tail=tail)
-        return cls(None, _schema_errors(results, schema), _score_problem(results, slot_count), tail)
-
-
-def _schema_errors(results: dict[str, Any], schema: dict[str, Any]) -> list[str]:
-    from jsonschema import Draft202012Validator
-
-    errors = Draft202012Validator(schema).iter_errors(results)
-    return [f"{'.'.join(map(str, e.absolute_path)) or '$'}: {e.message}" for e in errors][:20]
-
-
-def _score_problem(results: dict[str, Any], slot_count: int) -> str | None:
-    scores = results.get("scores")
-    if not isinstance(scores, list):
-        return "the results have no `scores` list"
-    if len(scores) != slot_count:
-        return f"{len(scores)} score(s) for {slot_count} slots"
-    if not all(isinstance(s, int | float) and not isinstance(s, bool) for s in scores):
-        return f"not every score is a number: {json.dumps(scores)[:120]}"
-    return None
+        results, problem = parse_results(path.read_bytes())
+        if results is None:
+            return cls(problem, log_tail=tail)
+        return cls(None, schema_errors(results, schema), score_problem(results, slot_count), tail)
 
 
 def replay_file(result: EpisodeResult) -> Path | None:

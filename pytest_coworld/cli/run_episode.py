@@ -246,6 +246,7 @@ def _summary(
                 "scores": result.scores,
                 "artifacts_dir": str(result.artifacts_dir),
                 "timings": result.timings,
+                "wire": [result.wire[slot].to_dict() for slot in sorted(result.wire)],
             }
             for index, result in enumerate(results, start=1)
         ],
@@ -267,6 +268,7 @@ def _print_results(summary: dict[str, Any], results: list[EpisodeResult]) -> Non
         table.add_row(str(episode["index"]), episode["outcome"], *(_score(score) for score in scores))
     means = summary["mean_scores"] or [None] * slot_count
     table.add_row("mean", f"{summary['completed']}/{summary['total']} completed", *(_score(m) for m in means))
+    table.add_row("messages", "sent/received on the wire", *_messages(results, slot_count), style="dim")
     stdout.print(table)
     for result in results:
         if not result.completed:
@@ -277,6 +279,16 @@ def _print_results(summary: dict[str, Any], results: list[EpisodeResult]) -> Non
             if tail:
                 stderr.print(f"--- last lines of {result.outcome.source}.log ---\n{tail}", markup=False)
     stdout.print(f"artifacts: {summary['output_dir']}", markup=False)
+
+
+def _messages(results: list[EpisodeResult], slot_count: int) -> list[str]:
+    """Per slot, the data messages its player sent and received over all episodes (from the wire relay)."""
+    cells = []
+    for slot in range(slot_count):
+        wires = [result.wire[slot] for result in results if slot in result.wire]
+        sent, received = sum(w.messages_sent for w in wires), sum(w.messages_received for w in wires)
+        cells.append(f"{sent}/{received}" if wires else "-")
+    return cells
 
 
 def _score(score: float | None) -> str:

@@ -28,7 +28,7 @@ from pytest_coworld.runtime.replay import ReplayMode, ReplayServer
 from pytest_coworld.runtime.run import RunContext
 from pytest_coworld.runtime.settings import NO_LIMITS, ResourceLimits, Timeouts
 from pytest_coworld.runtime.spec import EpisodeSpec, PlayerSlot, build_episode_spec
-from pytest_coworld.runtime.traffic import SlotTraffic
+from pytest_coworld.wire.transcript import SlotWire
 
 __all__ = [
     "GAME_ALIAS",
@@ -58,7 +58,7 @@ __all__ = [
     "ResourceLimits",
     "RunContext",
     "SlotState",
-    "SlotTraffic",
+    "SlotWire",
     "Timeouts",
     "build_episode_spec",
     "collect_garbage",

@@ -147,6 +147,22 @@ class ContainerHandle:
                 raise
         self._exited.wait(10)
 
+    def terminate(self, grace: float) -> bool:
+        """Ask the container to stop (SIGTERM); kill it when it has not exited within `grace` seconds.
+        True when it obeyed the SIGTERM (or had already exited)."""
+        if self.container is None or self.exited:
+            return True
+        self.stopped_by_runner = True
+        try:
+            self.container.kill(signal="SIGTERM")
+        except docker.errors.APIError as error:
+            if not (is_gone(error) or "is not running" in str(error)):
+                raise
+        if self._exited.wait(grace):
+            return True
+        self.stop()
+        return False
+
     def logs(self) -> str:
         """stdout and stderr, interleaved; empty when the container is gone."""
         if self.container is None:

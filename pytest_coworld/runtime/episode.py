@@ -45,14 +45,20 @@ from pytest_coworld.runtime.judge import ContainerFacts, EpisodeFacts, PlayerFac
 from pytest_coworld.runtime.labels import LABEL_EPISODE, new_episode_id
 from pytest_coworld.runtime.networks import GAME_ALIAS, EpisodeNetworks
 from pytest_coworld.runtime.observer import EpisodeObserver, Phase, SlotState
+from pytest_coworld.runtime.outcome import log_tail
 from pytest_coworld.runtime.record import RECORD_FILE, RECORD_FORMAT, EpisodeResult
 from pytest_coworld.runtime.run import RunContext
 from pytest_coworld.runtime.spec import EpisodeSpec
-from pytest_coworld.runtime.traffic import SlotTraffic, TrafficMonitor
 from pytest_coworld.runtime.workspace import CONFIG_FILE, PLAYER_FAILURE_FILE, RESULTS_FILE, Workspace
+from pytest_coworld.wire.image import ensure_relay_image
+from pytest_coworld.wire.recorder import WireRecorder
+from pytest_coworld.wire.transcript import Connection, SlotWire, Transcript
 
 END_POLL_SECONDS = 0.05
+SIGTERM_GRACE_SECONDS = 10.0  # a lingering game told to stop (SIGTERM) is killed after this long
 PARALLEL_DOCKER_CALLS = 8
+RELAY_LISTEN_SECONDS = 30.0
+WIRE_FILE = "wire.jsonl"
 
 
 class Episode:
@@ -79,13 +85,18 @@ class Episode:
         self.workspace: Workspace | None = None
         self.game: GameContainer | None = None
         self.players: dict[int, PlayerContainer] = {}
-        self.traffic = TrafficMonitor(on_connected=self._slot_connected)
+        self.relay: WireRecorder | None = None
+        self.transcript: Transcript | None = None
+        self._player_addresses: dict[int, str | None] = {}
+        self._connected_slots: set[int] = set()
         self.health: HealthCheck | None = None
         self.result: EpisodeResult | None = None
         self._image_ids: dict[str, str] = {}
         self._infrastructure_error: str | None = None
         self._timed_out = False
         self._game_lingered = False
+        self._game_obeyed_sigterm: bool | None = None
+        self._ended_at: float | None = None
         self._play_started: float | None = None
         self._created = time.monotonic()
 
@@ -125,6 +136,7 @@ class Episode:
         with self._phase(Phase.PREPARING, "prepare"), self._recording_failures(), self.run.creating():
             for image in {self.spec.game.image or "", *(player.image for player in self.spec.players)}:
                 self._image_ids[image] = image_id(self.run.client, image)
+            relay_image = ensure_relay_image(self.run.client)
             self.workspace = Workspace(self.run.work_root / self.id, loaded.generation)
             self.workspace.write_config(config)
             self.networks = EpisodeNetworks(
@@ -134,7 +146,10 @@ class Episode:
             return False
         with self._phase(Phase.STARTING_GAME, "game_start"), self._recording_failures(), self.run.creating():
             self.game = GameContainer(self.run.client, self._game_spec())
-            self.game.start()
+            self.relay = WireRecorder(self.run.client, self._relay_spec(relay_image), self._wire_changed)
+            with ThreadPoolExecutor(2) as pool:
+                for started in [pool.submit(self.game.start), pool.submit(self.relay.start)]:
+                    started.result()
         return not self.failed
 
     def wait_healthy(self) -> bool:
@@ -153,6 +168,7 @@ class Episode:
         chosen = sorted(set(range(self.slot_count) if slots is None else slots))
         started: list[PlayerContainer] = []
         with self._phase(Phase.STARTING_PLAYERS, "players_start"), self._recording_failures():
+            self._require_relay()
             for slot in chosen:
                 self.players[slot] = PlayerContainer(self.run.client, self._player_spec(slot), slot)
                 self.players[slot].on_exit = self._player_exited
@@ -180,7 +196,8 @@ class Episode:
         self.observer.phase_changed(self.id, Phase.COLLECTING)
         started = time.monotonic()
         self._stop_all()
-        self.traffic.stop()
+        if self.relay is not None:
+            self.relay.stop()
         self.result = self._collect(started)
         self.observer.finished(self.id, self.result)
         return self.result
@@ -189,8 +206,8 @@ class Episode:
         """Remove every container and network of this episode and its workspace (best effort: what is left
         here, the run's own cleanup and the guard remove later)."""
         self.observer.phase_changed(self.id, Phase.CLEANING_UP)
-        self.traffic.stop()
         handles: list[ContainerHandle] = [*self.players.values(), *([self.game] if self.game else [])]
+        handles += [self.relay.handle] if self.relay else []
         with ThreadPoolExecutor(PARALLEL_DOCKER_CALLS) as pool:
             list(pool.map(_remove_quietly, handles))
         with suppress(docker.errors.DockerException, requests.exceptions.RequestException):
@@ -254,11 +271,31 @@ class Episode:
             run=game.run,
             env={**game.env, **self.workspace.game_env()},
             network=self.networks.public_name,
-            extra_networks=((self.networks.private_name, (GAME_ALIAS,)),),
             publish_game_port=True,
             mounts=self.workspace.mounts(),
             limits=self.spec.limits,
         )
+
+    def _relay_spec(self, image: str) -> ContainerSpec:
+        """The wire relay: the game's alias on the players' network, the game itself behind it."""
+        assert self.networks is not None
+        upstream = f"{self.run.resource_name(self.id, 'game')}:{GAME_PORT}"
+        return ContainerSpec(
+            name=self.run.resource_name(self.id, "relay"),
+            image=image,
+            labels=self._labels("relay"),
+            run=["python3", "-u", "/relay.py", "--port", str(GAME_PORT), "--upstream", upstream],
+            network=self.networks.public_name,
+            extra_networks=((self.networks.private_name, (GAME_ALIAS,)),),
+        )
+
+    def _require_relay(self) -> None:
+        if self.relay is None or not self.relay.wait_listening(RELAY_LISTEN_SECONDS):
+            log = log_tail(self.relay.handle.logs()) if self.relay else ""
+            raise InfrastructureError(
+                f"the wire relay did not listen within {RELAY_LISTEN_SECONDS:.0f} s; "
+                f"its log: {log or '(empty)'}"
+            )
 
     def _player_spec(self, slot: int) -> ContainerSpec:
         assert self.networks is not None
@@ -282,13 +319,28 @@ class Episode:
     def _start_player(self, player: PlayerContainer) -> PlayerContainer:
         with self.run.creating():
             player.start()
+        self._player_addresses[player.slot] = self._address(player)
         self.observer.slot_changed(self.id, player.slot, SlotState.RUNNING)
-        self.traffic.watch(player.slot, player)
         return player
 
-    def _slot_connected(self, slot: int, traffic: SlotTraffic) -> None:
-        detail = f"rx {traffic.rx_bytes} B, tx {traffic.tx_bytes} B"
-        self.observer.slot_changed(self.id, slot, SlotState.CONNECTED, detail)
+    def _address(self, player: PlayerContainer) -> str | None:
+        """The player's address on the players' network: the relay sees its connections come from it."""
+        assert self.networks is not None
+        try:
+            player.container.reload()
+            networks = player.container.attrs["NetworkSettings"]["Networks"]
+            return str(networks[self.networks.private_name]["IPAddress"]) or None
+        except (docker.errors.DockerException, requests.exceptions.RequestException, KeyError, TypeError):
+            return None
+
+    def _wire_changed(self, connection: Connection) -> None:
+        """Tell the observer when a slot's own connection first carries messages both ways."""
+        if not connection.both_ways or self.relay is None:
+            return
+        for slot in set(range(self.slot_count)) - self._connected_slots:
+            if self.relay.live.is_own(connection, slot, self.tokens[slot]):
+                self._connected_slots.add(slot)
+                self.observer.slot_changed(self.id, slot, SlotState.CONNECTED, connection.describe())
 
     def _player_exited(self, handle: ContainerHandle) -> None:
         assert isinstance(handle, PlayerContainer)
@@ -302,20 +354,19 @@ class Episode:
     def _wait_for_game_end(self, game: GameContainer) -> None:
         assert self.workspace is not None and self._play_started is not None
         deadline = self._play_started + self.timeouts.seconds("episode")
-        ended_at: float | None = None
         while not game.exited:
             self._raise_if_cancelled()
             now = time.monotonic()
-            if ended_at is None and (
+            if self._ended_at is None and (
                 self.workspace.has(RESULTS_FILE) or self.workspace.has(PLAYER_FAILURE_FILE)
             ):
-                ended_at = now
-            if ended_at is not None and now - ended_at >= self.timeouts.seconds("game_exit"):
+                self._ended_at = now
+            if self._ended_at is not None and now - self._ended_at >= self.timeouts.seconds("game_exit"):
                 self._game_lingered = True
+                self._game_obeyed_sigterm = game.terminate(SIGTERM_GRACE_SECONDS)
+            elif self._ended_at is None and self._crashed_player() is not None:
                 game.stop()
-            elif ended_at is None and self._crashed_player() is not None:
-                game.stop()
-            elif ended_at is None and now >= deadline:
+            elif self._ended_at is None and now >= deadline:
                 self._timed_out = True
                 game.stop()
             game.wait_exit(END_POLL_SECONDS)
@@ -344,6 +395,7 @@ class Episode:
         for name, log in logs.items():
             folder.write_text(f"{name}.log", log)
         files = self._game_files(folder)
+        self.transcript = self._wire(folder)
         verdict = judge(self._facts(logs, files))
         self.timings["collect"] = round(time.monotonic() - started, 3)
         record = self._record(
@@ -359,9 +411,24 @@ class Episode:
             results=verdict.results.results if verdict.results else None,
             artifacts_dir=self.artifacts_dir,
             timings=dict(self.timings),
-            traffic={slot: self.traffic.traffic(slot) for slot in self.players},
+            wire={slot: self.slot_wire(slot) for slot in self.players},
             record=record,
         )
+
+    def _wire(self, folder: ArtifactsFolder) -> Transcript | None:
+        """The relay's whole transcript, kept as `wire.jsonl`; None when no relay ran."""
+        if self.relay is None:
+            return None
+        text = self.relay.text()
+        folder.write_text(WIRE_FILE, text)
+        return Transcript.parse(text)
+
+    def slot_wire(self, slot: int) -> SlotWire:
+        """What the relay saw of `slot` (the whole transcript once finished, else the live one)."""
+        transcript = self.transcript or (self.relay.live if self.relay else None)
+        if transcript is None:
+            return SlotWire(slot, recorded=False)
+        return transcript.slot(slot, self.tokens[slot], self._player_addresses.get(slot))
 
     def _secret_env(self) -> dict[str, str]:
         return {key: value for player in self.spec.players for key, value in player.secret_env.items()}
@@ -406,7 +473,7 @@ class Episode:
             PlayerFacts(
                 slot,
                 self._container_facts(f"player-{slot}", p, logs[f"player-{slot}"]),
-                self.traffic.traffic(slot),
+                self.slot_wire(slot),
             )
             for slot, p in sorted(self.players.items())
         ]
@@ -455,6 +522,8 @@ class Episode:
                 "exit_code": self.game.exit_code if self.game else None,
                 "exited_by_itself": self.game.exited_by_itself if self.game else None,
                 "lingered_after_results": self._game_lingered,
+                "seconds_after_results": self._seconds_after_results(),
+                "obeyed_sigterm": self._game_obeyed_sigterm,
                 "healthy": self.health.healthy if self.health else None,
             },
             "players": [self._player_record(slot) for slot in range(self.slot_count)],
@@ -470,6 +539,13 @@ class Episode:
             "artifacts": sorted(set(artifacts)),
         }
 
+    def _seconds_after_results(self) -> float | None:
+        """How long the game ran after writing its results (until it exited or was stopped)."""
+        game = self.game
+        if self._ended_at is None or game is None or game.exited_at is None:
+            return None
+        return round(max(0.0, game.exited_at - self._ended_at), 2)
+
     def _player_record(self, slot: int) -> dict[str, Any]:
         player = self.spec.players[slot]
         handle = self.players.get(slot)
@@ -482,7 +558,7 @@ class Episode:
             "started": handle is not None,
             "exit_code": handle.exit_code if handle else None,
             "exited_by_itself": handle.exited_by_itself if handle else None,
-            "traffic": self.traffic.traffic(slot).to_dict() if handle else None,
+            "wire": self.slot_wire(slot).to_dict() if handle else None,
         }
 
 

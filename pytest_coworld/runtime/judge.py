@@ -13,7 +13,7 @@ from typing import Any
 from pytest_coworld.runtime.containers import HealthCheck
 from pytest_coworld.runtime.outcome import Outcome, OutcomeKind, log_tail
 from pytest_coworld.runtime.results import PlayerFailure, ResultsCheck, check_results, parse_player_failure
-from pytest_coworld.runtime.traffic import CONNECTED_MIN_RX_BYTES, CONNECTED_MIN_TX_BYTES, SlotTraffic
+from pytest_coworld.wire.transcript import SlotWire
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class ContainerFacts:
 class PlayerFacts:
     slot: int
     container: ContainerFacts
-    traffic: SlotTraffic
+    wire: SlotWire
 
 
 @dataclass(frozen=True)
@@ -167,11 +167,10 @@ def _player_exit_code(facts: EpisodeFacts) -> Outcome | None:
 
 def _never_connected(facts: EpisodeFacts) -> Outcome | None:
     for player in facts.players:
-        if not player.traffic.connected:
+        if not player.wire.connected:
             message = (
-                f"player {player.slot} ({player.container.image}) never connected to the game: its container "
-                f"sent {player.traffic.tx_bytes} and received {player.traffic.rx_bytes} bytes (a connected "
-                f"player sends and receives at least {CONNECTED_MIN_TX_BYTES}/{CONNECTED_MIN_RX_BYTES})"
+                f"player {player.slot} ({player.container.image}) never connected to the game and played on "
+                f"its own connection; the wire relay saw: {player.wire.observed()}"
             )
             return _player_outcome(OutcomeKind.PLAYER_NEVER_CONNECTED, message, player)
     return None

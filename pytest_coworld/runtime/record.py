@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_coworld.runtime.outcome import Outcome
-from pytest_coworld.runtime.traffic import SlotTraffic
+from pytest_coworld.wire.transcript import SlotWire
 
 RECORD_FORMAT = "pytest-coworld/episode/1"
 RECORD_FILE = "episode.json"
@@ -23,7 +23,7 @@ class EpisodeResult:
     results: dict[str, Any] | None
     artifacts_dir: Path
     timings: dict[str, float]
-    traffic: dict[int, SlotTraffic] = field(default_factory=dict)
+    wire: dict[int, SlotWire] = field(default_factory=dict)
     record: dict[str, Any] = field(default_factory=dict)
 
     @property

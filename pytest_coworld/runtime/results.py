@@ -33,34 +33,55 @@ class PlayerFailure:
 
 def check_results(raw: bytes, schema: dict[str, Any], slot_count: int) -> ResultsCheck:
     """Results must be a JSON object with `scores` (one number per slot) valid against `results_schema`."""
+    results, problem = parse_results(raw)
+    if results is None:
+        return ResultsCheck(None, problem)
+    problem = score_problem(results, slot_count)
+    if problem:
+        return ResultsCheck(None, problem)
+    errors = schema_errors(results, schema)
+    if errors:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        return ResultsCheck(
+            None, f"results.json does not validate against game.results_schema at {errors[0]}{more}"
+        )
+    return ResultsCheck(results)
+
+
+def parse_results(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """`(results, None)` when `raw` is a JSON object, else `(None, the problem)`."""
     try:
         results = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
-        return ResultsCheck(None, f"results.json is not JSON ({error})")
+        return None, f"results.json is not JSON ({error})"
     if not isinstance(results, dict):
-        return ResultsCheck(None, f"results.json holds a {type(results).__name__}, not a JSON object")
+        return None, f"results.json holds a {type(results).__name__}, not a JSON object"
+    return results, None
+
+
+def score_problem(results: dict[str, Any], slot_count: int) -> str | None:
+    """None when `scores` holds one number per slot, else what is wrong with it."""
     scores = results.get("scores")
     if not isinstance(scores, list):
-        return ResultsCheck(None, "results.json has no `scores` array (one number per player slot)")
+        return "results.json has no `scores` array (one number per player slot)"
     if not all(isinstance(score, int | float) and not isinstance(score, bool) for score in scores):
-        return ResultsCheck(None, f"results.json `scores` must hold numbers, got {json.dumps(scores)[:200]}")
+        return f"results.json `scores` must hold numbers, got {json.dumps(scores)[:200]}"
     if len(scores) != slot_count:
-        return ResultsCheck(None, f"results.json has {len(scores)} scores for {slot_count} player slots")
-    problem = _schema_problem(results, schema)
-    return ResultsCheck(None, problem) if problem else ResultsCheck(results)
+        return f"results.json has {len(scores)} score(s) for {slot_count} player slots"
+    return None
 
 
-def _schema_problem(results: dict[str, Any], schema: dict[str, Any]) -> str | None:
+def schema_errors(results: dict[str, Any], schema: dict[str, Any], limit: int = 20) -> list[str]:
+    """Every way `results` breaks `schema` (`where: message`, at most `limit`), in document order."""
     try:
         errors = sorted(Draft202012Validator(schema).iter_errors(results), key=lambda error: list(error.path))
     except SchemaError as error:
-        return f"game.results_schema is not a valid JSON Schema ({error.message})"
-    if not errors:
-        return None
-    first = errors[0]
-    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first.path) or "(root)"
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"results.json does not validate against game.results_schema at {where}: {first.message}{more}"
+        return [f"(schema): game.results_schema is not a valid JSON Schema ({error.message})"]
+    return [f"{_where(error.path)}: {error.message}" for error in errors[:limit]]
+
+
+def _where(path: Any) -> str:
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path) or "(root)"
 
 
 def parse_player_failure(raw: bytes) -> PlayerFailure | str:

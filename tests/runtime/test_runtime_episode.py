@@ -44,6 +44,7 @@ def test_completed_episode_writes_every_artifact_and_no_token(run: RunContext, t
             "game.log",
             "player-0.log",
             "player-1.log",
+            "wire.jsonl",
             "episode.json",
         ]
     )
@@ -59,7 +60,7 @@ def test_completed_episode_writes_every_artifact_and_no_token(run: RunContext, t
     ]
 
 
-def test_episode_record_describes_images_timings_traffic_and_outcome(run: RunContext, tmp_path: Path) -> None:
+def test_episode_record_describes_images_timings_wire_and_outcome(run: RunContext, tmp_path: Path) -> None:
     result = run_episode(build_episode_spec(fake_manifest()), tmp_path, run)
     record = json.loads((tmp_path / "episode.json").read_text())
 
@@ -73,9 +74,11 @@ def test_episode_record_describes_images_timings_traffic_and_outcome(run: RunCon
     for slot, player in enumerate(record["players"]):
         assert player["slot"] == slot and player["exit_code"] == 0 and player["exited_by_itself"]
         assert player["image_id"].startswith("sha256:")
-        assert player["traffic"]["connected"] and player["traffic"]["samples"] > 0
+        assert player["wire"]["connected"] and player["wire"]["handshakes"] == [101]
+        assert player["wire"]["messages_sent"] > 0 and player["wire"]["messages_received"] > 0
     assert record["scores"] == result.scores
     assert "episode.json" in record["artifacts"] and result.artifact("results.json") is not None
+    assert result.artifact("wire.jsonl") is not None
 
 
 @pytest.mark.parametrize(

@@ -59,7 +59,7 @@ def test_example_episode_completes_and_replays(
 
     assert result.completed, f"{result.outcome.summary()}\n{result.outcome.log_tail}"
     assert len(result.scores or []) == slots and (tmp_path / replay).is_file()
-    assert all(player["traffic"]["connected"] for player in result.record["players"])
+    assert all(player["wire"]["connected"] for player in result.record["players"])
     with ReplayServer.for_artifacts(run, tmp_path) as server:
         assert _first_message(server.websocket_url)["type"] == "replay_info"
 
@@ -98,7 +98,7 @@ DEFECTS = [
         "wrong-score-count",
         OutcomeKind.RESULTS_MALFORMED,
         None,
-        "1 scores for 2 player slots",
+        "1 score(s) for 2 player slots",
         LOADED,
     ),
     ("paint", "no-results", OutcomeKind.RESULTS_MISSING, None, "without writing results.json", LOADED),

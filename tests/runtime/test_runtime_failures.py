@@ -92,7 +92,7 @@ CASES = [
     Case(
         "results-wrong-score-count",
         OutcomeKind.RESULTS_MALFORMED,
-        "1 scores for 2 player slots",
+        "1 score(s) for 2 player slots",
         "episode over",
         manifest=game("wrong_count"),
     ),

@@ -1,4 +1,5 @@
-"""The per-episode networks: players reach the game and nothing else; the game's port is on loopback only."""
+"""The per-episode networks: players reach the game (through the wire relay) and nothing else; the game's
+port is on loopback only."""
 
 from __future__ import annotations
 
@@ -62,21 +63,25 @@ def test_players_reach_the_game_but_no_other_container(
     assert f"probe {targets[2]}: unreachable" in log
 
 
-def test_game_joins_a_private_and_a_public_network_and_publishes_on_loopback(
+def test_players_reach_the_game_only_through_the_relay_and_the_port_is_on_loopback(
     run: RunContext, tmp_path: Path
 ) -> None:
     with Episode(run, build_episode_spec(fake_manifest()), tmp_path) as episode:
         assert episode.start_game() and episode.networks is not None and episode.game is not None
-        episode.game.container.reload()
-        attached = episode.game.container.attrs["NetworkSettings"]["Networks"]
+        assert episode.relay is not None
+        game, relay = episode.game.container, episode.relay.handle.container
+        game.reload()
+        relay.reload()
         private, public = episode.networks.private, episode.networks.public
         private.reload()
         public.reload()
-        bindings = episode.game.container.attrs["NetworkSettings"]["Ports"]["8080/tcp"]
+        bindings = game.attrs["NetworkSettings"]["Ports"]["8080/tcp"]
 
         assert private.attrs["Internal"] is True and public.attrs["Internal"] is False
-        assert set(attached) == {private.name, public.name}
-        assert GAME_ALIAS in attached[private.name]["Aliases"]
+        assert set(game.attrs["NetworkSettings"]["Networks"]) == {public.name}
+        relay_networks = relay.attrs["NetworkSettings"]["Networks"]
+        assert set(relay_networks) == {private.name, public.name}
+        assert GAME_ALIAS in relay_networks[private.name]["Aliases"]
         assert [binding["HostIp"] for binding in bindings] == ["127.0.0.1"]
         assert episode.base_url == f"http://127.0.0.1:{bindings[0]['HostPort']}"
         episode.finish()

@@ -17,7 +17,7 @@ from pytest_coworld.runtime import (
     HealthCheck,
     OutcomeKind,
     ResourceLimits,
-    SlotTraffic,
+    SlotWire,
     Timeouts,
     build_episode_spec,
 )
@@ -25,11 +25,11 @@ from pytest_coworld.runtime.artifacts import Redactor
 from pytest_coworld.runtime.judge import ContainerFacts, EpisodeFacts, PlayerFacts, judge
 from pytest_coworld.runtime.labels import LABEL_EPISODE, LABEL_RUN_ID, LABEL_SLOT, RunIdentity
 from pytest_coworld.runtime.results import PlayerFailure, check_results, parse_player_failure
+from pytest_coworld.wire.transcript import Connection, Flow
 
 SCHEMA = {"type": "object", "properties": {"scores": {"type": "array"}}, "additionalProperties": False}
 TIMEOUTS = {"healthz": 60.0, "episode": 60.0, "player_exit": 10.0, "game_exit": 10.0}
-CONNECTED = SlotTraffic(rx_bytes=2000, tx_bytes=2000, samples=3, source="proc")
-SILENT = SlotTraffic(rx_bytes=700, tx_bytes=0, samples=3, source="proc")
+PLAYED = Connection(1, 0.0, "172.18.0.3", "GET", "/player", "0", "digest", True, 101, Flow(3), Flow(3))
 
 
 # -- episode specs ---------------------------------------------------------------------------------------
@@ -155,7 +155,7 @@ def test_labels_name_run_episode_slot_owner_and_time() -> None:
         (b"[1, 2]", "results.json holds a list, not a JSON object"),
         (b'{"score": [1, 2]}', "results.json has no `scores` array"),
         (b'{"scores": [1, true]}', "`scores` must hold numbers"),
-        (b'{"scores": [1]}', "results.json has 1 scores for 2 player slots"),
+        (b'{"scores": [1]}', "results.json has 1 score(s) for 2 player slots"),
         (b'{"scores": [1, 2], "x": 1}', "does not validate against game.results_schema at (root)"),
     ],
 )
@@ -181,10 +181,9 @@ def _container(source: str, exit_code: int | None = 0, by_itself: bool = True) -
     return ContainerFacts(source, "image", exit_code, by_itself, f"{source} log line")
 
 
-def _player(
-    slot: int, exit_code: int | None = 0, by_itself: bool = True, traffic: SlotTraffic = CONNECTED
-) -> Any:
-    return PlayerFacts(slot, _container(f"player-{slot}", exit_code, by_itself), traffic)
+def _player(slot: int, exit_code: int | None = 0, by_itself: bool = True, played: bool = True) -> Any:
+    wire = SlotWire(slot, (PLAYED,) if played else ())
+    return PlayerFacts(slot, _container(f"player-{slot}", exit_code, by_itself), wire)
 
 
 def _facts(**changes: Any) -> EpisodeFacts:
@@ -233,7 +232,7 @@ def _facts(**changes: Any) -> EpisodeFacts:
         ({"player_failure": b"oops"}, OutcomeKind.RESULTS_MALFORMED, None),
         ({"players": [_player(0), _player(1, 3)], "timed_out": True}, OutcomeKind.PLAYER_FAILED, 1),
         (
-            {"players": [_player(0, traffic=SILENT), _player(1)], "timed_out": True},
+            {"players": [_player(0, played=False), _player(1)], "timed_out": True},
             OutcomeKind.PLAYER_NEVER_CONNECTED,
             0,
         ),
