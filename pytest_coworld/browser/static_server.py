@@ -1,8 +1,9 @@
 """`StaticBundleServer`: serves a static replay viewer bundle and one replay file on 127.0.0.1.
 
-The bundle folder is served at `/`, the replay file at `/coworld-replay/<name>`. The replay is held back
-until `release()`, so a probe can see the page before its replay arrived; `replay_requested` says whether
-the page asked for it.
+The bundle is served at `/`: from its folder, or, for a manifest read from a URL, fetched file by file from
+the bundle's URL (so the page still loads from loopback). The replay file is at `/coworld-replay/<name>`,
+held back until `release()`, so a probe can see the page before its replay arrived; `replay_requested`
+says whether the page asked for it.
 """
 
 from __future__ import annotations
@@ -13,23 +14,25 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 HOST = "127.0.0.1"
 REPLAY_PREFIX = "/coworld-replay/"
 HOLD_LIMIT_SECONDS = 30.0
+REMOTE_SECONDS = 30.0
 
 
 class StaticBundleServer:
     """A context manager: a loopback HTTP server for `bundle` and `replay_file`."""
 
-    def __init__(self, bundle: Path, replay_file: Path) -> None:
+    def __init__(self, bundle: Path | str, replay_file: Path) -> None:
         self.bundle = bundle
         self.replay_file = replay_file
         self.requested = threading.Event()
         self.released = threading.Event()
         self.served_paths: list[str] = []
-        handler = partial(_Handler, self, directory=str(bundle))
+        folder = bundle if isinstance(bundle, Path) else Path.cwd()  # a remote bundle reads no local file
+        handler = partial(_Handler, self, directory=str(folder))
         self._server = ThreadingHTTPServer((HOST, 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="coworld-bundle", daemon=True)
@@ -74,6 +77,9 @@ class _Handler(SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
         self.owner.served_paths.append(path)
+        if isinstance(self.owner.bundle, str) and not path.startswith(REPLAY_PREFIX):
+            self._relay(urljoin(self.owner.bundle, path.lstrip("/")))
+            return
         if not path.startswith(REPLAY_PREFIX):
             super().do_GET()
             return
@@ -86,6 +92,21 @@ class _Handler(SimpleHTTPRequestHandler):
         self.send_header("Access-Control-Allow-Origin", "*")
         self.end_headers()
         self.wfile.write(body)
+
+    def _relay(self, url: str) -> None:
+        """Answer with the remote bundle's file at `url` (its status, type and bytes)."""
+        import httpx
+
+        try:
+            response = httpx.get(url, timeout=REMOTE_SECONDS, follow_redirects=True, trust_env=False)
+        except httpx.HTTPError as error:
+            self.send_error(502, f"cannot fetch {url}: {error}")
+            return
+        self.send_response(response.status_code)
+        self.send_header("Content-Type", response.headers.get("content-type", "application/octet-stream"))
+        self.send_header("Content-Length", str(len(response.content)))
+        self.end_headers()
+        self.wfile.write(response.content)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the probe records what was served."""

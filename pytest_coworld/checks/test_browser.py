@@ -32,7 +32,7 @@ from pytest_coworld.browser.verdicts import (
 from pytest_coworld.certification import MainEpisode, ProbeGame, ReplayHandle
 from pytest_coworld.certification.reports import replay_file
 from pytest_coworld.checks.catalog import check_mark
-from pytest_coworld.failures import CheckBlocked, CoworldCheckFailure, NotApplicable
+from pytest_coworld.failures import CheckBlocked, CoworldCheckFailure
 from pytest_coworld.manifest import LoadedManifest
 
 ADDRESS_RULE = "RUNTIME.md: the address rule for browser clients"
@@ -211,14 +211,14 @@ def test_replay_viewer(
         seen = coworld_browser.call(watch_viewer, url, artifacts, True, timeout=PROBE_SECONDS)
         log_tail, repro = server.log_tail(), server.repro
     else:
-        if coworld_manifest.base_dir is None:
-            raise NotApplicable("the manifest was loaded from a URL, so its replay bundle folder is not here")
         problem = coworld_episode.replay_problem()
         if problem:
             raise CheckBlocked(f"the episode has no replay (replay.written: {problem})")
         replay = replay_file(coworld_episode.result())
         assert replay is not None
-        with StaticBundleServer(coworld_manifest.base_dir / bundle.bundle, replay) as static:
+        location = coworld_manifest.replay_bundle()
+        assert location is not None
+        with StaticBundleServer(location, replay) as static:
             url = static.viewer_url()
             seen = coworld_browser.call(watch_viewer, url, artifacts, True, static, timeout=PROBE_SECONDS)
         log_tail, repro = "", coworld_episode.repro

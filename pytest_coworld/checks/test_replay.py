@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from urllib.parse import urljoin
+
+import httpx
 import pytest
 
 from pytest_coworld.certification import MainEpisode, ReplayHandle
@@ -98,17 +102,28 @@ def test_replay_bundle(coworld_manifest: LoadedManifest) -> None:
     Description: A game that declares `game.replay_viewer.bundle` MUST ship that folder with an `index.html`
     (it then has no replay mode).
     """
-    viewer = coworld_manifest.manifest.game.replay_viewer
-    if viewer is None:
+    location = coworld_manifest.replay_bundle()
+    if location is None:
         pytest.skip("not applicable: the game has a replay mode, not a static replay bundle")
-    if coworld_manifest.base_dir is None:
-        pytest.skip("not applicable: the manifest was loaded from a URL, so its bundle folder is not here")
-    index = coworld_manifest.base_dir / viewer.bundle / "index.html"
-    if not index.is_file():
+    index, problem = _bundle_index(location)
+    if problem:
         raise CoworldCheckFailure(
             "replay.bundle",
             "RUNTIME.md: two generations (static replay viewer)",
             f"{index} exists",
-            "no index.html there",
-            hint="point replay_viewer.bundle at the built viewer folder",
+            problem,
+            hint="point replay_viewer.bundle at the built viewer folder (relative to the manifest)",
         )
+
+
+def _bundle_index(location: Path | str) -> tuple[str, str | None]:
+    """The bundle's `index.html` and, when it is not there, what was found instead."""
+    if isinstance(location, Path):
+        index = location / "index.html"
+        return str(index), None if index.is_file() else "no index.html there"
+    index_url = urljoin(location, "index.html")
+    try:
+        status = httpx.get(index_url, timeout=30, follow_redirects=True, trust_env=False).status_code
+    except httpx.HTTPError as error:
+        return index_url, f"GET failed: {type(error).__name__}: {error}"
+    return index_url, None if status == 200 else f"GET answered HTTP {status}"

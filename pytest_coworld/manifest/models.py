@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -156,6 +157,16 @@ class LoadedManifest:
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.raw).hexdigest()
+
+    def replay_bundle(self) -> Path | str | None:
+        """Where `game.replay_viewer.bundle` is: a folder beside a local manifest, or, for a manifest read
+        from an http(s) URL, the URL the relative bundle path resolves to (ending in `/`)."""
+        viewer = self.manifest.game.replay_viewer
+        if viewer is None:
+            return None
+        if self.base_dir is not None:
+            return self.base_dir / viewer.bundle
+        return urljoin(self.source, viewer.bundle.rstrip("/") + "/")
 
     def with_document(self, document: dict[str, Any]) -> LoadedManifest:
         """A copy with a changed document (e.g. a defect switched on); the digest follows the new bytes."""

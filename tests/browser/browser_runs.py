@@ -21,18 +21,19 @@ class Certification:
     output: str
     report: dict[str, Any]
 
-    def _target(self, manifest: Path) -> dict[str, Any]:
+    def _target(self, manifest: Path | str) -> dict[str, Any]:
         for certification in self.report["certifications"]:
-            if Path(certification["manifest"]["source"]) == manifest:
+            source = certification["manifest"]["source"]
+            if (source if isinstance(manifest, str) else Path(source)) == manifest:
                 return certification
         raise AssertionError(f"no certification of {manifest} in the report:\n{self.output}")
 
-    def outcomes(self, manifest: Path, prefix: str = "browser.") -> dict[str, str]:
+    def outcomes(self, manifest: Path | str, prefix: str = "browser.") -> dict[str, str]:
         """`{check id: passed | failed | skipped | error}` of the manifest's checks with ids under prefix."""
         checks = self._target(manifest)["checks"]
         return {check["id"]: check["outcome"] for check in checks if check["id"].startswith(prefix)}
 
-    def message(self, manifest: Path, check_id: str) -> str:
+    def message(self, manifest: Path | str, check_id: str) -> str:
         return next(c["message"] for c in self._target(manifest)["checks"] if c["id"] == check_id)
 
     def properties(self, manifest: Path, check_id: str) -> dict[str, str]:
@@ -49,7 +50,7 @@ def defect_manifest(folder: Path, example: str, defect: str | None) -> Path:
 
 
 def certify(
-    workdir: Path, manifests: list[Path], *options: str, env: dict[str, str] | None = None
+    workdir: Path, manifests: list[Path] | list[str], *options: str, env: dict[str, str] | None = None
 ) -> Certification:
     """`pytest --coworld-manifest=…` for every manifest, in `workdir`; the report is read back."""
     report = workdir / "coworld-certification.json"

@@ -8,7 +8,12 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from browser_runs import RUN_SECONDS, certify, defect_manifest
@@ -84,6 +89,44 @@ def test_a_static_replay_bundle_must_play_the_replay(example_images: None, tmp_p
     assert run.outcomes(playing) == {"browser.replay_viewer": "passed"}, run.output
     assert run.outcomes(blank) == {"browser.replay_viewer": "failed"}, run.output
     assert "draws nothing" in run.message(blank, "browser.replay_viewer")
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A folder served over HTTP on 127.0.0.1, and its URL: where a manifest is read from a URL."""
+    folder = tmp_path / "served"
+    folder.mkdir()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield folder, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+
+def test_a_manifest_read_from_a_url_has_its_bundle_checked_beside_it(
+    example_images: None, tmp_path: Path, served: tuple[Path, str]
+) -> None:
+    folder, base = served
+    playing = bundle_manifest(folder / "playing", "playing")
+    missing = bundle_manifest(folder / "missing", "playing")
+    shutil.rmtree(missing.parent / "viewer")
+    urls = [f"{base}/{path.parent.name}/coworld_manifest.json" for path in (playing, missing)]
+    checks = "--coworld-checks=replay.bundle,browser.replay_viewer"
+    run = certify(tmp_path, urls, checks)
+
+    assert run.outcomes(urls[0], "") == {"replay.bundle": "passed", "browser.replay_viewer": "passed"}, (
+        run.output
+    )
+    assert run.outcomes(urls[1], "replay.") == {"replay.bundle": "failed"}, run.output
+    assert f"{base}/missing/viewer/index.html" in run.message(urls[1], "replay.bundle")
+    assert "HTTP 404" in run.message(urls[1], "replay.bundle")
 
 
 def no_browser(tmp_path: Path) -> dict[str, str]:
