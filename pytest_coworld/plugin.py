@@ -44,6 +44,14 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Under xdist, a crashed worker ends the session: pytest-xdist 3.8 can hang replacing a worker of a
+    `loadgroup` run (pytest-xdist#1323, #1378), and a replacement would start the target's episode again."""
+    if CoworldOptions.from_config(config).active and getattr(config.option, "maxworkerrestart", "") is None:
+        config.option.maxworkerrestart = "0"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "coworld_check(id): the certification check this test is")
     options = CoworldOptions.from_config(config)
@@ -61,8 +69,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(ReportingPlugin(config, session), "coworld-reporting")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(session), "coworld-xdist")
-        if getattr(config.option, "dist", "no") == "load":
-            config.option.dist = "loadgroup"  # one worker per target, so each episode runs once
 
 
 def _treat_sigterm_as_ctrl_c() -> None:
@@ -135,9 +141,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         check_id = check_id_of(item)
         (kept if check_id is None or session.options.selects(check_id) else dropped).append(item)
-        target = getattr(item, "callspec", None) and item.callspec.params.get("coworld_target")
-        if target:
-            item.add_marker(pytest.mark.xdist_group(f"coworld-{target}"))
     if dropped:
         config.hook.pytest_deselected(items=dropped)
     items[:] = sorted(kept, key=_run_order(session))
@@ -196,10 +199,19 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 class XdistHooks:
-    """Hooks that exist only when pytest-xdist is active: hand the run id to every worker."""
+    """Hooks that exist only when pytest-xdist is active: the run id for every worker, the scheduling."""
 
     def __init__(self, session: CoworldSession) -> None:
         self.session = session
 
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput["coworld_run_id"] = self.session.run_id
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        """One worker per target (each target's episode runs once), under `-n N` and `--dist load[group]`."""
+        if config.getvalue("dist") not in ("load", "loadgroup"):
+            return None
+        from pytest_coworld.xdist_scheduling import TargetScheduling
+
+        return TargetScheduling(config, log, [target.id for target in self.session.targets])

@@ -34,7 +34,9 @@ class CertificationRun:
         self.loaded = target.loaded
         self.options = options
         self.artifacts_dir = artifacts_dir
-        self.context = RunContext(run_id=f"{run_id}-{target.id}", worker=worker)
+        # one owner per resource: under xdist each worker's run id (and guard) covers only its own containers
+        owner = target.id if worker == "main" else f"{worker}-{target.id}"
+        self.context = RunContext(run_id=f"{run_id}-{owner}", worker=worker)
         variant = f" --variant {target.variant}" if target.variant else ""
         self.repro = f"coworld run-episode {target.reference}{variant}"
         self._main: MainEpisode | None = None
