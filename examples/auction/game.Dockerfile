@@ -7,5 +7,7 @@ COPY _kit/coworld_kit /app/coworld_kit
 COPY auction/auction_game /app/auction_game
 WORKDIR /app
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONPATH=/app PYTHONDONTWRITEBYTECODE=1
+# Contract generation: current only (pages /client/*, replay mode COGAME_LOAD_REPLAY_URI=U).
+ENV COWORLD_EXAMPLE_GENERATION=current
 EXPOSE 8080
 ENTRYPOINT ["python3", "-m", "auction_game"]

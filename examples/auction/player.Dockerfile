@@ -7,4 +7,6 @@ COPY _kit/coworld_kit /app/coworld_kit
 COPY auction/auction_player /app/auction_player
 WORKDIR /app
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONPATH=/app PYTHONDONTWRITEBYTECODE=1
+# Contract generation: current only (the slot's URL is read from COWORLD_PLAYER_WS_URL).
+ENV COWORLD_EXAMPLE_GENERATION=current
 ENTRYPOINT ["python3", "-m", "auction_player"]

@@ -7,5 +7,7 @@ COPY _kit/coworld_kit /app/coworld_kit
 COPY paint/paint_game /app/paint_game
 WORKDIR /app
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONPATH=/app PYTHONDONTWRITEBYTECODE=1
+# Contract generation: classic only (pages /clients/*, replay mode COGAME_REPLAY_SERVER=1, 0.0.0.0:8080).
+ENV COWORLD_EXAMPLE_GENERATION=classic
 EXPOSE 8080
 ENTRYPOINT ["python3", "-m", "paint_game"]

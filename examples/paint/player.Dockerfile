@@ -7,4 +7,6 @@ COPY _kit/coworld_kit /app/coworld_kit
 COPY paint/paint_player /app/paint_player
 WORKDIR /app
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONPATH=/app PYTHONDONTWRITEBYTECODE=1
+# Contract generation: classic only (the slot's URL is read from COGAMES_ENGINE_WS_URL).
+ENV COWORLD_EXAMPLE_GENERATION=classic
 ENTRYPOINT ["python3", "-m", "paint_player"]

@@ -41,6 +41,36 @@ QUICK_CONFIGS: dict[str, dict[str, Any]] = {
 }
 
 
+@dataclass(frozen=True)
+class Generation:
+    """One generation of the contract as an example speaks it (RUNTIME.md "Two generations")."""
+
+    name: str
+    pages: str
+    player_variable: str
+    replay_file: str
+
+    def page(self, kind: str) -> str:
+        """The path of a page of this generation: `/clients/<kind>` or `/client/<kind>`."""
+        return f"{self.pages}/{kind}"
+
+
+CLASSIC = Generation("classic", "/clients", "COGAMES_ENGINE_WS_URL", "replay.json")
+CURRENT = Generation("current", "/client", "COWORLD_PLAYER_WS_URL", "replay")
+GENERATIONS = {"paint": CLASSIC, "auction": CURRENT}
+PAGE_KINDS = ("player", "global", "replay")
+
+
+def other_generation(example: str) -> Generation:
+    """The generation the example does not speak."""
+    return CURRENT if GENERATIONS[example] is CLASSIC else CLASSIC
+
+
+def replay_file(example: str) -> str:
+    """Where the example's game saves its replay in the workspace: `replay.json` (classic) or `replay`."""
+    return GENERATIONS[example].replay_file
+
+
 def manifest(example: str) -> dict[str, Any]:
     return json.loads((EXAMPLES / example / "coworld_manifest.json").read_text())
 
@@ -54,17 +84,25 @@ def slot_count(config: dict[str, Any]) -> int:
     return len(config["players"]) if "players" in config else 2
 
 
-def game_env(defect: str | None = None) -> dict[str, str]:
-    """What a runner passes to a game in rollout mode, in both generations."""
+def game_env(example: str, defect: str | None = None) -> dict[str, str]:
+    """What a runner passes to the example's game in rollout mode (the replay file of its generation)."""
     env = {
         "COGAME_CONFIG_URI": "file:///coworld/config.json",
         "COGAME_RESULTS_URI": "file:///coworld/results.json",
-        "COGAME_SAVE_REPLAY_URI": "file:///coworld/replay.json",
+        "COGAME_SAVE_REPLAY_URI": f"file:///coworld/{replay_file(example)}",
         "COGAME_PLAYER_FAILURE_URI": "file:///coworld/player_failure.json",
         "COGAME_HOST": "0.0.0.0",
         "COGAME_PORT": "8080",
     }
     return env | ({"COWORLD_EXAMPLE_DEFECT": defect} if defect else {})
+
+
+def player_env(example: str, url: str) -> dict[str, str]:
+    """The player's URL as a runner of the example's generation passes it: classic runners set only
+    `COGAMES_ENGINE_WS_URL`, current ones set both variables to the same value."""
+    if GENERATIONS[example] is CLASSIC:
+        return {CLASSIC.player_variable: url}
+    return {CLASSIC.player_variable: url, CURRENT.player_variable: url}
 
 
 def still_running_after(container: Container, seconds: float) -> bool:
@@ -179,7 +217,7 @@ class ExampleContainers:
         workspace.chmod(0o777)
         (workspace / "config.json").write_text(json.dumps({**config, "tokens": tokens}))
         mounts = {str(workspace): {"bind": "/coworld", "mode": "rw"}}
-        container = self.start_game(example, mounts, game_env(defect) | (env or {}), network)
+        container = self.start_game(example, mounts, game_env(example, defect) | (env or {}), network)
         return Game(container, workspace, tokens, published_port(container))
 
     def start_game(
@@ -203,9 +241,12 @@ class ExampleContainers:
         )
 
     def player(self, example: str, url: str, network: Network, defect: str | None = None) -> Container:
-        """Start the example's player for the slot of `url` on `network`."""
-        env = {"COWORLD_PLAYER_WS_URL": url, "COGAMES_ENGINE_WS_URL": url}
-        env |= {"COWORLD_EXAMPLE_PLAYER_DEFECT": defect} if defect else {}
+        """Start the example's player for the slot of `url` on `network`, as its generation's runner does."""
+        env = player_env(example, url) | ({"COWORLD_EXAMPLE_PLAYER_DEFECT": defect} if defect else {})
+        return self.start_player(example, env, network)
+
+    def start_player(self, example: str, env: dict[str, str], network: Network) -> Container:
+        """Start the example's player image with exactly this environment on `network`."""
         return self._run(image(example, "player"), environment=env, network=network.name)
 
     def remove_all(self) -> None:

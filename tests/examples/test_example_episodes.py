@@ -1,4 +1,4 @@
-"""Whole episodes of both examples with real player containers, then their replays in both replay modes."""
+"""Whole episodes of both examples with real player containers, then their replays in their replay mode."""
 
 from __future__ import annotations
 
@@ -11,7 +11,15 @@ import httpx
 import jsonschema
 import pytest
 from docker.models.containers import Container
-from example_containers import ExampleContainers, Game, manifest, published_port
+from example_containers import (
+    GENERATIONS,
+    ExampleContainers,
+    Game,
+    manifest,
+    other_generation,
+    published_port,
+    replay_file,
+)
 from websockets.sync.client import connect
 
 
@@ -70,7 +78,7 @@ def test_results_validate_against_the_results_schema(episode: FinishedEpisode) -
 
 
 def test_the_replay_has_a_frame_per_step_and_the_config_without_tokens(episode: FinishedEpisode) -> None:
-    replay = episode.game.artifact("replay.json")
+    replay = episode.game.artifact(replay_file(episode.example))
     steps = episode.config.get("ticks") or 2 * episode.config["rounds"]
     assert replay["format"] == "coworld-kit-replay/1"
     assert replay["game"] == episode.example
@@ -81,7 +89,8 @@ def test_the_replay_has_a_frame_per_step_and_the_config_without_tokens(episode: 
 
 def test_no_token_appears_in_any_artifact_or_log(episode: FinishedEpisode) -> None:
     texts = [episode.game.logs(), *(player.logs().decode() for player in episode.players)]
-    texts += [(episode.game.workspace / name).read_text() for name in ("results.json", "replay.json")]
+    names = ("results.json", replay_file(episode.example))
+    texts += [(episode.game.workspace / name).read_text() for name in names]
     for token in episode.game.tokens:
         assert not any(token in text for text in texts)
 
@@ -94,46 +103,72 @@ def test_a_late_viewer_gets_a_snapshot_then_updates(episode: FinishedEpisode) ->
     assert second["frame"] > first["frame"]
 
 
+@dataclass(frozen=True)
+class ReplayMode:
+    """How a runner of one generation serves the replay `{uri}` of a workspace mounted read-only."""
+
+    mount: str
+    env: dict[str, str]
+    socket: str
+    page: str
+
+    def uri(self, name: str) -> str:
+        """The URI of the workspace file `name` inside the container."""
+        return f"file://{self.mount}/{name}"
+
+    def env_for(self, name: str) -> dict[str, str]:
+        return {key: value.format(uri=self.uri(name)) for key, value in self.env.items()}
+
+    def socket_for(self, name: str) -> str:
+        return self.socket.format(uri=self.uri(name))
+
+    def page_for(self, name: str) -> str:
+        return self.page.format(uri=self.uri(name))
+
+
 REPLAY_MODES = {
-    "classic": {
-        "mount": "/coworld",
-        "env": {"COGAME_REPLAY_SERVER": "1"},
-        "socket": "/replay?uri=file:///coworld/replay.json",
-        "page": "/clients/replay?uri=file:///coworld/replay.json",
-    },
-    "current": {
-        "mount": "/replay",
-        "env": {
-            "COGAME_LOAD_REPLAY_URI": "file:///replay/replay.json",
-            "COGAME_HOST": "0.0.0.0",
-            "COGAME_PORT": "8080",
-        },
-        "socket": "/replay",
-        "page": "/client/replay",
-    },
+    "classic": ReplayMode(
+        "/coworld", {"COGAME_REPLAY_SERVER": "1"}, "/replay?uri={uri}", "/clients/replay?uri={uri}"
+    ),
+    "current": ReplayMode(
+        "/replay",
+        {"COGAME_LOAD_REPLAY_URI": "{uri}", "COGAME_HOST": "0.0.0.0", "COGAME_PORT": "8080"},
+        "/replay",
+        "/client/replay",
+    ),
 }
 
 
-def start_replay_server(containers: ExampleContainers, example: str, workspace: Path, mode: str) -> Game:
-    """The example's game image in replay mode on `workspace` (read-only), healthy."""
-    settings = REPLAY_MODES[mode]
-    mounts = {str(workspace): {"bind": settings["mount"], "mode": "ro"}}
-    container = containers.start_game(example, mounts, settings["env"])
+def own_mode(example: str) -> ReplayMode:
+    return REPLAY_MODES[GENERATIONS[example].name]
+
+
+def start_replay_server(
+    containers: ExampleContainers, example: str, workspace: Path, mode: ReplayMode, name: str
+) -> Container:
+    """The example's game image started as `mode` starts replay mode for the workspace file `name`."""
+    mounts = {str(workspace): {"bind": mode.mount, "mode": "ro"}}
+    return containers.start_game(example, mounts, mode.env_for(name))
+
+
+def healthy_replay_server(containers: ExampleContainers, example: str, workspace: Path, name: str) -> Game:
+    """The example's game image in its own generation's replay mode for `name`, healthy."""
+    container = start_replay_server(containers, example, workspace, own_mode(example), name)
     server = Game(container, workspace, [], published_port(container))
     server.wait_healthy()
     return server
 
 
-@pytest.mark.parametrize("mode", sorted(REPLAY_MODES))
 def test_replay_mode_serves_healthz_the_viewer_and_frames(
-    episode: FinishedEpisode, containers: ExampleContainers, mode: str
+    episode: FinishedEpisode, containers: ExampleContainers
 ) -> None:
-    frames = episode.game.artifact("replay.json")["frames"]
-    server = start_replay_server(containers, episode.example, episode.game.workspace, mode)
-    page = httpx.get(f"{server.http}{REPLAY_MODES[mode]['page']}")
+    name, mode = replay_file(episode.example), own_mode(episode.example)
+    frames = episode.game.artifact(name)["frames"]
+    server = healthy_replay_server(containers, episode.example, episode.game.workspace, name)
+    page = httpx.get(f"{server.http}{mode.page_for(name)}")
     assert page.status_code == 200
     assert "seek" in page.text
-    with connect(f"{server.ws}{REPLAY_MODES[mode]['socket']}", open_timeout=30) as replay:
+    with connect(f"{server.ws}{mode.socket_for(name)}", open_timeout=30) as replay:
         info = json.loads(replay.recv(timeout=30))
         assert (info["type"], info["frame_count"]) == ("replay_info", len(frames))
         first = json.loads(replay.recv(timeout=30))
@@ -148,11 +183,33 @@ def test_replay_mode_serves_healthz_the_viewer_and_frames(
         assert frame["state"] == frames[-1]
 
 
+def test_replay_mode_serves_no_page_of_the_other_generation(
+    episode: FinishedEpisode, containers: ExampleContainers
+) -> None:
+    name = replay_file(episode.example)
+    server = healthy_replay_server(containers, episode.example, episode.game.workspace, name)
+    other = REPLAY_MODES[other_generation(episode.example).name]
+    assert server.http_status(other.page_for(name)) == 404
+
+
+def test_the_other_generations_replay_variables_do_not_start_replay_mode(
+    episode: FinishedEpisode, containers: ExampleContainers
+) -> None:
+    """Started as the other generation starts replay mode, the game runs an episode, which needs a config."""
+    other = REPLAY_MODES[other_generation(episode.example).name]
+    name = replay_file(episode.example)
+    container = start_replay_server(containers, episode.example, episode.game.workspace, other, name)
+    assert container.wait(timeout=30)["StatusCode"] == 2
+    assert b"COGAME_CONFIG_URI is not set" in container.logs()
+
+
 def test_an_unreadable_replay_gets_an_error_message(
     episode: FinishedEpisode, containers: ExampleContainers
 ) -> None:
-    server = start_replay_server(containers, episode.example, episode.game.workspace, "classic")
-    with connect(f"{server.ws}/replay?uri=file:///coworld/missing.json", open_timeout=30) as replay:
+    server = healthy_replay_server(containers, episode.example, episode.game.workspace, "missing.json")
+    with connect(
+        f"{server.ws}{own_mode(episode.example).socket_for('missing.json')}", open_timeout=30
+    ) as replay:
         message = json.loads(replay.recv(timeout=30))
     assert message["type"] == "error"
     assert "missing.json" in message["message"]

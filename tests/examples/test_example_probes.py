@@ -8,24 +8,32 @@ from typing import Any
 
 import httpx
 import pytest
-from example_containers import QUICK_CONFIGS, ExampleContainers, Game, run_page
+from example_containers import (
+    GENERATIONS,
+    PAGE_KINDS,
+    QUICK_CONFIGS,
+    ExampleContainers,
+    Game,
+    other_generation,
+    run_page,
+)
 from websockets.exceptions import ConnectionClosedOK, InvalidStatus
 from websockets.sync.client import connect
 
-PAGE_PATHS = [
-    f"/{prefix}/{kind}" for prefix in ("client", "clients") for kind in ("player", "global", "replay")
-]
 HUMAN_TURN_MS = 45_000
 
 
 @pytest.fixture(scope="module", params=["paint", "auction"])
+def example(request: pytest.FixtureRequest) -> str:
+    """The example under probe: paint speaks only the classic generation, auction only the current one."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
 def idle_game(
-    request: pytest.FixtureRequest,
-    module_containers: ExampleContainers,
-    tmp_path_factory: pytest.TempPathFactory,
+    example: str, module_containers: ExampleContainers, tmp_path_factory: pytest.TempPathFactory
 ) -> Game:
     """A game whose episode never starts in this module: only slot 0 (and 1 in the auction) ever connect."""
-    example = request.param
     config = {**QUICK_CONFIGS[example], "player_connect_timeout_seconds": 900}
     if example == "auction":
         config["human_turn_ms"] = HUMAN_TURN_MS
@@ -38,15 +46,20 @@ def test_healthz_answers_200(idle_game: Game) -> None:
     assert idle_game.http_status("/healthz") == 200
 
 
-@pytest.mark.parametrize("path", PAGE_PATHS)
-def test_pages_are_served_on_both_route_generations(idle_game: Game, path: str) -> None:
-    response = httpx.get(f"{idle_game.http}{path}?slot=0&token=abc")
+@pytest.mark.parametrize("kind", PAGE_KINDS)
+def test_pages_are_served_on_the_routes_of_its_generation(idle_game: Game, example: str, kind: str) -> None:
+    response = httpx.get(f"{idle_game.http}{GENERATIONS[example].page(kind)}?slot=0&token=abc")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert '<script id="coworld-address">' in response.text
 
 
-@pytest.mark.parametrize("path", ["/nope", "/replay", "/clients/admin", "/client"])
+@pytest.mark.parametrize("kind", PAGE_KINDS)
+def test_the_other_generations_pages_answer_404(idle_game: Game, example: str, kind: str) -> None:
+    assert idle_game.http_status(f"{other_generation(example).page(kind)}?slot=0&token=abc") == 404
+
+
+@pytest.mark.parametrize("path", ["/nope", "/replay", "/clients/admin", "/client/admin", "/client"])
 def test_unknown_paths_answer_404(idle_game: Game, path: str) -> None:
     assert idle_game.http_status(path) == 404
 
@@ -97,7 +110,7 @@ def test_a_viewer_gets_a_snapshot_first_and_pongs(idle_game: Game) -> None:
         assert viewer.ping().wait(30)
 
 
-@pytest.mark.parametrize("idle_game", ["auction"], indirect=True)
+@pytest.mark.parametrize("example", ["auction"], indirect=True)
 def test_the_auction_role_parameter_gives_a_human_the_long_turn(idle_game: Game) -> None:
     with connect(idle_game.player_url(1, role="human"), open_timeout=30) as human:
         turn = json.loads(human.recv(timeout=30))
@@ -105,14 +118,14 @@ def test_the_auction_role_parameter_gives_a_human_the_long_turn(idle_game: Game)
     assert turn["players"][1]["role"] == "human"
 
 
-@pytest.mark.parametrize("path", PAGE_PATHS)
-def test_pages_follow_the_address_rule(idle_game: Game, path: str, tmp_path: Path) -> None:
-    kind = path.rsplit("/", 1)[1]
-    html = httpx.get(f"{idle_game.http}{path}").text
-    own = run_page(html, f"{idle_game.http}{path}?slot=0&token=abc&role=scout", [], tmp_path)
+@pytest.mark.parametrize("kind", PAGE_KINDS)
+def test_pages_follow_the_address_rule(idle_game: Game, example: str, kind: str, tmp_path: Path) -> None:
+    page = f"{idle_game.http}{GENERATIONS[example].page(kind)}"
+    html = httpx.get(page).text
+    own = run_page(html, f"{page}?slot=0&token=abc&role=scout", [], tmp_path)
     assert own["url"] == f"{idle_game.ws}/{kind}?slot=0&token=abc&role=scout"
     address = "http://127.0.0.1:9/elsewhere?x=1"
-    given = run_page(html, f"{idle_game.http}{path}?slot=0&token=abc&address={address}", [], tmp_path)
+    given = run_page(html, f"{page}?slot=0&token=abc&address={address}", [], tmp_path)
     assert given["url"] == "ws://127.0.0.1:9/elsewhere?x=1"
 
 
@@ -121,10 +134,16 @@ def _first_message(url: str) -> dict[str, Any]:
         return json.loads(connection.recv(timeout=30))
 
 
-def test_the_viewer_and_player_pages_draw_what_they_receive(idle_game: Game, tmp_path: Path) -> None:
+def test_the_viewer_and_player_pages_draw_what_they_receive(
+    idle_game: Game, example: str, tmp_path: Path
+) -> None:
     snapshot = _first_message(f"{idle_game.ws}/global")
     observation = _first_message(idle_game.player_url(0))
     pages = {"global": [snapshot], "player": [observation]}
     for kind, messages in pages.items():
-        html = httpx.get(f"{idle_game.http}/client/{kind}").text
-        assert run_page(html, f"{idle_game.http}/client/{kind}", messages, tmp_path)["drawing"] > 0
+        page = f"{idle_game.http}{GENERATIONS[example].page(kind)}"
+        assert run_page(httpx.get(page).text, page, messages, tmp_path)["drawing"] > 0
+
+
+def test_the_game_logs_the_generation_its_image_declares(idle_game: Game, example: str) -> None:
+    assert f"{example} speaks the {GENERATIONS[example].name} generation of the contract" in idle_game.logs()

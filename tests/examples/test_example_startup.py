@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from example_containers import QUICK_CONFIGS, ExampleContainers, game_env
+import pytest
+from example_containers import GENERATIONS, QUICK_CONFIGS, ExampleContainers, game_env, other_generation
 from websockets.sync.client import connect
 
 
@@ -22,7 +23,7 @@ def test_an_unknown_config_key_exits_2_naming_it(containers: ExampleContainers, 
 
 
 def test_a_missing_config_uri_exits_2_saying_what_to_set(containers: ExampleContainers) -> None:
-    env = {key: value for key, value in game_env().items() if key != "COGAME_CONFIG_URI"}
+    env = {key: value for key, value in game_env("paint").items() if key != "COGAME_CONFIG_URI"}
     game = containers.start_game("paint", {}, env)
     assert game.wait(timeout=30)["StatusCode"] == 2
     assert b"COGAME_CONFIG_URI is not set" in game.logs()
@@ -34,6 +35,17 @@ def test_an_unknown_player_defect_exits_2(containers: ExampleContainers) -> None
     )
     assert player.wait(timeout=30)["StatusCode"] == 2
     assert b"is not a known defect" in player.logs()
+
+
+@pytest.mark.parametrize("example", ["paint", "auction"])
+def test_the_player_reads_only_its_generations_url_variable(
+    containers: ExampleContainers, example: str
+) -> None:
+    """Given the slot's URL only in the other generation's variable, the player exits 2 naming its own."""
+    env = {other_generation(example).player_variable: "ws://game:8080/player?slot=0&token=t"}
+    player = containers.start_player(example, env, containers.network())
+    assert player.wait(timeout=30)["StatusCode"] == 2
+    assert f"{GENERATIONS[example].player_variable} is not set".encode() in player.logs()
 
 
 def test_a_protocol_violation_ends_the_episode_with_a_player_failure(

@@ -53,7 +53,8 @@ def run_game(game: GameDefinition) -> NoReturn:
         if defect is not None:
             log.info("defect %s is switched on (%s)", defect, GAME_DEFECT_VARIABLE)
         settings = GameSettings.from_env(os.environ)
-        pages = Pages(game.name, game.view_js, defect)
+        log.info("%s speaks the %s generation of the contract", game.name, settings.generation)
+        pages = Pages(game.name, game.view_js, defect, settings.generation)
         if settings.replay_mode:
             asyncio.run(ReplayServer(settings, pages, defect).run())
         else:

@@ -17,17 +17,15 @@ from coworld_kit import KitError
 from coworld_kit.artifacts import REPLAY_FORMAT
 from coworld_kit.pages import Pages
 from coworld_kit.responses import respond, shared_route
-from coworld_kit.settings import GameSettings
+from coworld_kit.settings import GameSettings, Generation
 from coworld_kit.storage import read_uri
 
 log = logging.getLogger("coworld_kit")
 MAX_SPEED = 64.0
 
 
-def load_replay(uri: str | None) -> dict[str, Any]:
+def load_replay(uri: str) -> dict[str, Any]:
     """The replay document at `uri`; a KitError says why it cannot be played."""
-    if uri is None:
-        raise KitError("no replay to play: open /replay?uri=<replay URI> or set COGAME_LOAD_REPLAY_URI")
     try:
         replay = json.loads(read_uri(uri))
     except json.JSONDecodeError as error:
@@ -106,6 +104,14 @@ async def stream_replay(connection: ServerConnection, replay: dict[str, Any]) ->
         controls.cancel()
 
 
+def requested_replay(request_path: str) -> str:
+    """The classic generation's replay: the `uri` parameter of `/replay?uri=U`."""
+    uri = parse_qs(urlsplit(request_path).query).get("uri", [""])[0]
+    if not uri:
+        raise KitError("no replay to play: open /replay?uri=<replay URI>")
+    return uri
+
+
 class ReplayServer:
     """The replay viewer routes: `/healthz`, the pages, and the `/replay` websocket."""
 
@@ -124,19 +130,29 @@ class ReplayServer:
             return respond(connection, 503, "the replay server is broken\n") if self.broken else None
         return respond(connection, 404, f"no route {path} in replay mode\n")
 
+    def replay_uri(self, request_path: str) -> str:
+        """Classic: the replay each `/replay?uri=U` names; current: the one `COGAME_LOAD_REPLAY_URI` names."""
+        if self.settings.generation is Generation.CLASSIC:
+            return requested_replay(request_path)
+        assert self.settings.load_replay_uri is not None
+        return self.settings.load_replay_uri
+
+    def load(self, request_path: str) -> dict[str, Any]:
+        """The replay a `/replay` connection asks for (a defect may break it)."""
+        if self.error_frame:
+            raise KitError("defect replay-error-frame: the replay stream starts with an error")
+        return load_replay(self.replay_uri(request_path))
+
     async def handler(self, connection: ServerConnection) -> None:
         assert connection.request is not None
-        uri = parse_qs(urlsplit(connection.request.path).query).get("uri", [self.settings.load_replay_uri])[0]
         try:
-            if self.error_frame:
-                raise KitError("defect replay-error-frame: the replay stream starts with an error")
-            replay = load_replay(uri)
+            replay = self.load(connection.request.path)
         except KitError as error:
             log.error("replay: %s", error)
             await connection.send(json.dumps({"type": "error", "message": str(error)}))
             await connection.close(1011, "replay unavailable")
             return
-        log.info("replay viewer connected to %s (%d frames)", uri, len(replay["frames"]))
+        log.info("replay viewer connected (%d frames)", len(replay["frames"]))
         await stream_replay(connection, replay)
 
     async def run(self) -> None:
@@ -148,5 +164,11 @@ class ReplayServer:
             close_timeout=1,
         ) as server:
             source = self.settings.load_replay_uri or "the uri parameter of /replay"
-            log.info("replay mode on %s:%d, replaying %s", self.settings.host, self.settings.port, source)
+            log.info(
+                "%s replay mode on %s:%d, replaying %s",
+                self.settings.generation,
+                self.settings.host,
+                self.settings.port,
+                source,
+            )
             await server.serve_forever()
