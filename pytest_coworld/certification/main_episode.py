@@ -26,9 +26,16 @@ from pytest_coworld.certification.reports import (
     replay_problem,
     require_finished,
 )
-from pytest_coworld.failures import CheckBlocked
+from pytest_coworld.failures import CheckBlocked, NotApplicable
 from pytest_coworld.probes.routes import ClientRoutes, probe_client
-from pytest_coworld.probes.sockets import Viewer, message_shape, ping_pong, snippet
+from pytest_coworld.probes.sockets import (
+    SnapshotComparison,
+    Viewer,
+    is_empty,
+    message_shape,
+    ping_pong,
+    snippet,
+)
 from pytest_coworld.runtime.episode import Episode
 from pytest_coworld.runtime.outcome import log_tail
 from pytest_coworld.runtime.record import EpisodeResult
@@ -50,6 +57,14 @@ game is healthy. The players start only after every probe called `attached()` (o
 connected, so even a one-second episode is watched from its start."""
 
 
+@dataclass(frozen=True)
+class LateState:
+    """What the late viewer's first message was compared with, and what is wrong with it (None: nothing)."""
+
+    compared: str
+    problem: str | None = None
+
+
 @dataclass
 class Viewers:
     """The `/global` observations of the episode."""
@@ -57,22 +72,61 @@ class Viewers:
     early: Viewer
     late: Viewer | None
     ping_problem: str | None
+    play_seconds: float = 0.0  # how long the episode had played when the late viewer joined (or it ended)
 
     def late_problem(self) -> str | None:
+        """What is wrong with the late viewer's state, None when nothing is (see `late_state`)."""
+        return self.late_state().problem
+
+    def late_state(self) -> LateState:
+        """The late viewer's first message must be of the kind of a viewer's first message at the start (the
+        full state), have content, and be not substantially emptier than the early viewer's latest message
+        of that kind before it arrived (see `SnapshotComparison`)."""
         if not self.early.messages:
             raise CheckBlocked("no viewer message to compare with (viewer.first_message)")
         if self.late is None:
-            raise CheckBlocked("the episode ended before a viewer could join late")
-        if not self.late.messages:
-            return self.late.error or f"no message within {LATE_VIEWER_FIRST_MESSAGE:.0f} s of joining"
-        early_shape = message_shape(self.early.messages[0][1])
-        late_first = self.late.messages[0][1]
-        if message_shape(late_first) != early_shape:
-            return (
-                f"its first message is {message_shape(late_first)} ({snippet(late_first)}), while a viewer's "
-                f"first message at the start is {early_shape}"
+            raise NotApplicable(
+                f"the episode was over {self.play_seconds:.1f} s after the players started, before a viewer "
+                "could join late"
             )
-        return None
+        if not self.late.messages:
+            missing = self.late.error or f"no message within {LATE_VIEWER_FIRST_MESSAGE:.0f} s of joining"
+            return LateState("nothing: the late viewer received no message", missing)
+        arrived, late_first = self.late.messages[0]
+        kind, early_kind = message_shape(late_first), message_shape(self.early.messages[0][1])
+        if kind != early_kind:
+            return LateState(
+                f"the kind of its first message with that of an early viewer's first message ({early_kind})",
+                f"its first message is {kind} ({snippet(late_first)}), while a viewer's first message at the "
+                f"start is {early_kind}",
+            )
+        if is_empty(late_first):
+            return LateState(
+                "its first message's content", f"its first message is empty: {snippet(late_first)}"
+            )
+        return self._compare_content(kind, arrived, late_first)
+
+    def _compare_content(self, kind: str, arrived: float, late_first: str) -> LateState:
+        """Compare the late first message with the early viewer's latest message of its `kind`."""
+        received, reference = self._reference(kind, arrived)
+        comparison = SnapshotComparison.of(reference, late_first)
+        compared = (
+            f"its first message ({kind}) with the early viewer's latest {kind} message, received "
+            f"{arrived - received:.1f} s before it: {comparison.describe()}"
+        )
+        if not comparison.emptier:
+            return LateState(compared)
+        return LateState(
+            compared,
+            f"its first message is {kind} but emptier than the state an early viewer holds: "
+            f"{snippet(late_first)}",
+        )
+
+    def _reference(self, kind: str, arrived: float) -> tuple[float, str]:
+        """The early viewer's latest message of `kind` received before `arrived` (else its first one)."""
+        before = [(at, message) for at, message in self.early.messages if at <= arrived]
+        same_kind = [(at, message) for at, message in before if message_shape(message) == kind]
+        return same_kind[-1] if same_kind else self.early.messages[0]
 
 
 class MainEpisode:
@@ -212,9 +266,11 @@ class MainEpisode:
         _wait_until(lambda: bool(early.messages or early.error), EARLY_VIEWER_WAIT)
         _wait_until(lambda: all(event.is_set() for event in attached), LIVE_ATTACH_SECONDS)
         episode.start_players()
+        players_started = time.monotonic()
         late = self._join_late(global_url, early)
+        played = time.monotonic() - players_started
         early.stop()  # a viewer left attached can keep a game lingering after the episode
-        self._viewers.set_result(Viewers(early, late, ping.result(timeout=10)))
+        self._viewers.set_result(Viewers(early, late, ping.result(timeout=10), played))
         episode.wait_for_end()
 
     def _start_live_probe(self, name: str, probe: LiveProbe, base: str) -> threading.Event:

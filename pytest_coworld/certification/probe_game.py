@@ -30,6 +30,7 @@ from pytest_coworld.runtime.spec import EpisodeSpec
 HEALTHY_SLACK = 30.0
 HEALTHZ_SECONDS = 10.0
 LIVE_PROBE_SECONDS = 120.0
+EXIT_SECONDS = 5.0  # how long a game that stopped answering gets to exit, so its exit status can be reported
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class TokenProbe:
     redacted_url: str
     hint: str
     attempt: Attempt
+    stopped: str | None = None  # how the game stopped serving after the attempt, None while it serves
 
 
 class ProbeGame:
@@ -63,6 +65,7 @@ class ProbeGame:
         self.probe_slot = spec.slot_count - 1
         self._healthy: Future[bool] = Future()
         self._control: Attempt | None = None
+        self._stopped: str | None = None
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -124,7 +127,12 @@ class ProbeGame:
         if self.control_attempt().rejected:
             raise CheckBlocked("the game refuses even a valid slot and token (routes.player_socket)")
 
-    def still_serving(self) -> str | None:
+    def require_serving(self) -> None:
+        """Block a probe of a game that an earlier probe stopped (a game that crashes on a wrong token)."""
+        if self._stopped is not None:
+            raise CheckBlocked(f"the probe game stopped serving after {self._stopped}")
+
+    def _healthz_problem(self) -> str | None:
         """None when the game still answers `GET /healthz` with 200, else what it did instead."""
         try:
             status = httpx.get(
@@ -134,9 +142,28 @@ class ProbeGame:
             return f"GET /healthz failed: {type(error).__name__}: {error}"
         return None if status == 200 else f"GET /healthz answered HTTP {status}"
 
+    def _stopped_serving(self) -> str | None:
+        """None while the game answers `GET /healthz` with 200; else how it stopped, with its exit status when
+        its container exits within EXIT_SECONDS."""
+        problem = self._healthz_problem()
+        game = self.episode.game
+        if problem is None or game is None or not game.wait_exit(EXIT_SECONDS):
+            return problem
+        return f"{problem}; the game exited with status {game.exit_code}"
+
+    def _wait_for_live_probes(self) -> None:
+        """Let the live page probes finish first: what a later probe does to the game must not reach them."""
+        wait(self._live.values(), timeout=LIVE_PROBE_SECONDS)
+
     def token_attempt(self, case: str) -> TokenProbe:
-        """Try one wrong slot/token pair of the token matrix against `/player`."""
+        """Try one wrong slot/token pair of the token matrix against `/player`, then see the game still serve.
+
+        A wrong pair may break a faulty game, so the live page probes go first and a game that stopped
+        blocks the probes after it.
+        """
         self.require_player_socket()
+        self.require_serving()
+        self._wait_for_live_probes()
         slot, tokens = self.probe_slot, self.episode.tokens
         other = 0 if slot != 0 else 1
         cases = {
@@ -180,8 +207,11 @@ class ProbeGame:
             raise NotApplicable("the game has a single slot: there is no other slot's token")
         query_slot, token, description, label, hint = cases[case]
         query = {"slot": str(query_slot), **({"token": token} if token is not None else {})}
-        url = self.websocket_url("/player", query)
-        return TokenProbe(description, self.redacted_player_url(query_slot, label), hint, attempt(url))
+        tried = attempt(self.websocket_url("/player", query))
+        stopped = self._stopped_serving()
+        if stopped is not None:
+            self._stopped = f"tokens.{case} tried {description} ({stopped})"
+        return TokenProbe(description, self.redacted_player_url(query_slot, label), hint, tried, stopped)
 
     def start_player(self, slot: int) -> PlayerContainer:
         """Start the real player of `slot` (the slot's certification player image) in this probe episode.
@@ -190,7 +220,8 @@ class ProbeGame:
         browser's player pages) finish first, so they never meet a game that has already ended.
         """
         self.wait_healthy()
-        wait(self._live.values(), timeout=LIVE_PROBE_SECONDS)
+        self.require_serving()
+        self._wait_for_live_probes()
         started = self.episode.start_players([slot])
         if not started:
             raise CheckBlocked(f"the player of slot {slot} could not be started in the probe episode")

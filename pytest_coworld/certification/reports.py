@@ -82,6 +82,8 @@ class SlotReport:
         require_healthy(result)
         player = result.record["players"][slot]
         wire = result.wire.get(slot) or SlotWire(slot, recorded=False)
+        if not wire.connected:
+            _block_when_another_slot_ended_play(result, wire)
         observed = f"on the wire: {wire.observed()}"
         failure = _player_failure(result)
         if failure and failure.get("failed_policy_index") == slot:
@@ -101,6 +103,21 @@ class SlotReport:
             exit_code,
             exit_observed,
             episode_log(result, f"player-{slot}"),
+        )
+
+
+def _block_when_another_slot_ended_play(result: EpisodeResult, wire: SlotWire) -> None:
+    """A slot that connected (HTTP 101) but never got to play, because another slot's player failed and the
+    episode ended before play: its player is not to blame."""
+    if not any(connection.status == 101 for connection in wire.own):
+        return
+    failure = _player_failure(result) or {}
+    culprit = failure.get("failed_policy_index", result.outcome.slot)
+    failed = result.outcome.kind in (OutcomeKind.PLAYER_FAILED, OutcomeKind.PLAYER_NEVER_CONNECTED)
+    if failed and culprit is not None and culprit != wire.slot:
+        raise CheckBlocked(
+            f"slot {culprit}'s player failed, so the episode ended before slot {wire.slot} could play "
+            f"(players.connected of slot {culprit}: {result.outcome.message})"
         )
 
 

@@ -9,29 +9,42 @@ import pytest
 
 from pytest_coworld.certification import MainEpisode, ProbeGame
 from pytest_coworld.checks.catalog import check_mark
-from pytest_coworld.failures import CoworldCheckFailure
+from pytest_coworld.failures import CheckBlocked, CoworldCheckFailure
 from pytest_coworld.probes.sockets import reconnect
 
 
 @check_mark("player.reconnect")
-def test_reconnect(coworld_game: ProbeGame, make_coworld_player: Callable[..., Any]) -> None:
+def test_reconnect(
+    record_property: pytest.RecordProperty, coworld_game: ProbeGame, make_coworld_player: Callable[..., Any]
+) -> None:
     """Testname: Reconnect.
     Description: While the episode runs, a slot whose connection dropped MUST be accepted again with the same
-    slot and token, and MUST receive state again; the slot's game state survives the disconnect.
+    slot and token, and MUST receive state again; the slot's game state survives the disconnect. The slot
+    stays connected until its state moves on, closes, and connects again: a refusal is tried again for 2 s
+    (a correct game may free the slot only after it has processed the close), and the state after
+    reconnecting MUST NOT be a fresh start (every number that grew before the disconnect back at its value at
+    the start).
     """
     coworld_game.require_player_socket()
+    coworld_game.require_serving()
     slot = coworld_game.probe_slot
     for other in range(coworld_game.slot_count):
         if other != slot:
             make_coworld_player(other)
     observation = reconnect(coworld_game.player_url(slot))  # the slot connected before: the control attempt
+    if observation.blocked:
+        raise CheckBlocked(f"reconnect could not be judged: {observation.blocked}")
+    record_property("coworld.observed", observation.describe())
     if observation.problem:
         raise CoworldCheckFailure(
             "player.reconnect",
-            "RUNTIME.md: the same slot may reconnect with the same token while the episode runs",
-            f"slot {slot} accepted again after a dropped connection, and given state",
+            "RUNTIME.md: the same slot may reconnect with the same token while the episode runs; the slot's "
+            "game state survives the disconnect",
+            f"slot {slot} accepted again after a dropped connection, and given the running episode's state",
             observation.problem,
-            hint="keep the slot's token valid for the whole episode and replace the slot's old connection",
+            details=[observation.after_reconnecting] if observation.progress else [],
+            hint="keep the slot's token valid for the whole episode, replace the slot's old connection, and "
+            "send the reconnected slot the current state of its game",
             log_tail=coworld_game.log_tail(),
             repro=coworld_game.repro,
         )
@@ -42,8 +55,10 @@ def test_player_connected(
     request: pytest.FixtureRequest, coworld_episode: MainEpisode, coworld_slot: int
 ) -> None:
     """Testname: Player connected and played.
-    Description: Each slot's player MUST connect to the game and exchange messages with it during the
-    episode: a schema-valid results file alone does not prove that anyone played.
+    Description: Each slot's player MUST connect to the game with its own `/player?slot=S&token=T` and
+    exchange messages with it during the episode: the wire relay that players reach the game through must
+    see that handshake answered 101 and data messages both ways. A schema-valid results file alone does not
+    prove that anyone played; bytes on some interface do not either.
     """
     slot = coworld_episode.slot_report(coworld_slot)
     if not slot.connected:

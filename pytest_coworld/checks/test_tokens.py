@@ -24,6 +24,7 @@ FAULT_HINT = (
     "refuse the handshake with 401 or 403; a crash, a hang, a reset or a 5xx is not a refusal, and the "
     "game must go on serving the episode"
 )
+CRASH_HINT = "a wrong slot or token must not crash the game: refuse the handshake and go on serving"
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -32,17 +33,17 @@ def test_token_rejected(record_property: pytest.RecordProperty, coworld_game: Pr
     Description: `/player` MUST refuse a wrong token, a missing token, another slot's token, a slot beyond
     the slot count and a slot that is not a number with a 4xx at the handshake (401/403); a game of the
     current generation MAY instead accept the upgrade and close within 2 s without sending a data frame.
-    A reset, a timeout or a 5xx is not a refusal, and the game MUST still answer `/healthz` afterwards.
+    A reset, a timeout or a 5xx is not a refusal, and the game MUST still answer `/healthz` afterwards: a game
+    that stops serving fails the case that stopped it, and blocks the probes of that game after it.
     """
     probe = coworld_game.token_attempt(case)
     seen = probe.attempt
     record_property("coworld.observed", seen.describe())
     classic_late_close = seen.closed_without_data and coworld_game.contract == "classic"
-    if seen.refused and not classic_late_close:
-        serving = coworld_game.still_serving()
-        if serving is None:
-            return
-        observed, hint = f"refused ({seen.describe()}), but then {serving}", FAULT_HINT
+    if probe.stopped is not None:
+        observed, hint = f"{seen.describe()}; then the game stopped answering: {probe.stopped}", CRASH_HINT
+    elif seen.refused and not classic_late_close:
+        return
     elif seen.accepted and not seen.closed_without_data:
         observed, hint = f"accepted: {seen.describe()}", probe.hint
     else:

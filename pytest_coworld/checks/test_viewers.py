@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pytest_coworld.certification import MainEpisode
 from pytest_coworld.checks.catalog import check_mark
 from pytest_coworld.failures import CoworldCheckFailure
@@ -26,19 +28,24 @@ def test_global_first_message(coworld_episode: MainEpisode) -> None:
 
 
 @check_mark("viewer.late_state")
-def test_late_viewer_state(coworld_episode: MainEpisode) -> None:
+def test_late_viewer_state(record_property: pytest.RecordProperty, coworld_episode: MainEpisode) -> None:
     """Testname: Late viewer.
     Description: A viewer that joins `/global` mid-episode MUST receive enough state to render from then on:
-    its first message has the shape of the first message a viewer gets at the start (the full state), not
-    that of an incremental update.
+    its first message is of the kind of the first message a viewer gets at the start (the full state), not
+    an incremental update, and it is not substantially emptier than the state an early viewer holds: of the
+    keys and of the non-empty collections of the early viewer's latest message of that kind, fewer than half
+    are missing or empty in it.
     """
-    late = coworld_episode.viewers().late_problem()
-    if late:
+    late = coworld_episode.viewers().late_state()
+    record_property("coworld.observed", f"compared {late.compared}")
+    if late.problem:
         raise CoworldCheckFailure(
             "viewer.late_state",
             "RUNTIME.md: a viewer that joins late must receive enough state to render",
-            "the late viewer's first message has the shape of a viewer's first message (full state)",
-            late,
+            "the late viewer's first message is a full state like an early viewer's: same kind, and content "
+            "where the early viewer's state has content",
+            late.problem,
+            details=[f"compared: {late.compared}"],
             hint="send every new /global viewer a snapshot of the current state before any update",
             log_tail=coworld_episode.game_log_tail(),
             repro=coworld_episode.repro,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +17,15 @@ from pytest_coworld.checks.catalog import CHECKS
 from pytest_coworld.cli.app import app
 from pytest_coworld.examples import example_manifest_path
 from pytest_coworld.reporting.results_json import validate_results
-from pytest_coworld.runtime.labels import LABEL_RUN_ID
+from pytest_coworld.runtime.labels import LABEL_ROLE, LABEL_RUN_ID, LABEL_TEST
 
 
 def test_both_examples_certify_in_parallel_with_clean_reports(certify: Any, docker_client: Any) -> None:
+    started = int(time.time())
     run = certify(example_manifest_path("paint"), example_manifest_path("auction"), args=("-n", "2"))
 
     assert run.result.ret == 0, run.result.stdout.str()[-3000:]
-    run.result.assert_outcomes(passed=94, skipped=4)
+    run.result.assert_outcomes(passed=88, skipped=10)  # each example serves one generation of replay mode
     assert "warnings summary" not in run.result.stdout.str()
     run.result.stdout.fnmatch_lines(
         ["*paint*(classic)*", "*verdict: CERTIFIED (4? checks, 0 warnings)*", "*auction*(current-v1)*"]
@@ -51,6 +54,46 @@ def test_both_examples_certify_in_parallel_with_clean_reports(certify: Any, dock
 
     run_id = run.report["run_id"]
     assert _resources_of(docker_client, run_id) == []
+    assert _games_started(docker_client, run_id, started) == {
+        ("paint", "certification"): 1,
+        ("paint", "probe"): 1,
+        ("auction", "certification"): 1,
+        ("auction", "probe"): 1,
+    }
+
+
+def test_a_one_second_episode_is_certified(certify: Any, tmp_path: Path) -> None:
+    """A correct game whose whole certification episode is over in about a second passes every live check:
+    the viewers attach before the players start, and a late join it leaves no time for is not applicable."""
+    document = json.loads(example_manifest_path("paint").read_text())
+    document["certification"]["game_config"].update(ticks=10, tick_ms=100)
+    manifest = tmp_path / "one-second.json"
+    manifest.write_text(json.dumps(document))
+
+    run = certify(manifest)
+
+    assert run.result.ret == 0, run.result.stdout.str()[-3000:]
+    assert (run.report["verdict"], run.report["warnings"]) == ("certified", 0)
+    assert run.ids_with("paint", "failed", "error", "warning") == set()
+    live = {"browser.global_viewer", "browser.player_page", "viewer.first_message", "players.connected"}
+    assert live <= run.ids_with("paint", "passed")
+
+
+def _games_started(client: Any, run_id: str, since: int) -> Counter[tuple[str, str]]:
+    """(target, episode kind) of every game container of the run, counted from the engine's events."""
+    events = client.events(
+        since=since,
+        until=int(time.time()) + 1,
+        filters={"type": "container", "event": "create", "label": f"{LABEL_ROLE}=game"},
+        decode=True,
+    )
+    counted: Counter[tuple[str, str]] = Counter()
+    for event in events:
+        labels = event["Actor"]["Attributes"]
+        if labels.get(LABEL_RUN_ID, "").startswith(run_id) and labels.get(LABEL_TEST) != "replay":
+            target = next(t for t in ("paint", "auction") if f"-{t}-" in labels["name"])
+            counted[(target, labels[LABEL_TEST])] += 1
+    return counted
 
 
 def coworld(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -24,6 +24,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "binds-loopback-only": {"runtime.healthz": "0.0.0.0:8080"},
     "crash-mid-episode": {"game.exit": "exited with status 1"},
     "hang-after-episode": {"game.linger": "still running"},
+    "lingers-60s-after-results": {"game.linger": "stopped with SIGTERM and obeyed"},
+    "ignores-sigterm-after-episode": {"game.exit": "of a SIGTERM; it was killed"},
     "accepts-bad-token": {
         "tokens.bad_token": "accepted",
         "tokens.missing_token": "accepted",
@@ -40,15 +42,19 @@ EXPECTED: dict[str, dict[str, str]] = {
         "tokens.missing_token": "TimeoutError",
         "tokens.other_slot_token": "TimeoutError",
     },
+    # the first wrong token stops the probe game: the token cases and reconnect after it are blocked
+    "crash-on-bad-token": {"tokens.bad_token": "then the game stopped answering"},
     "ignores-slot-bounds": {"tokens.slot_out_of_range": "accepted", "tokens.malformed_slot": "accepted"},
     "player-route-404": {"routes.player_socket": "HTTP 404"},
-    "no-late-viewer-state": {"viewer.late_state": "first message is"},
+    "no-late-viewer-state": {"viewer.late_state": "first message is type=update"},
+    "empty-late-snapshot": {"viewer.late_state": "emptier than the state an early viewer holds"},
     "no-pong": {"viewer.ping_pong": "no Pong"},
     # the browser's player page is itself a reconnect of the probe slot, so it is refused too
     "refuses-reconnect": {
         "player.reconnect": "reconnect with the same slot and token was refused",
         "browser.player_page": "",
     },
+    "reconnect-resets-state": {"player.reconnect": "fresh start"},
     "invalid-results": {"results.schema": "schema error"},
     "wrong-score-count": {"results.score_count": "score(s) for"},
     "no-results": {"results.present": "no results file"},
@@ -58,8 +64,16 @@ EXPECTED: dict[str, dict[str, str]] = {
     "ignores-address-param": {"browser.player_address": "address", "browser.global_address": "address"},
     "drops-page-params": {"browser.player_params": "missing coworld_probe=1"},
     "blank-global-viewer": {"browser.global_viewer": "blank"},
-    "crash-on-start": {"players.connected": "bytes received", "players.exit": "exited 1"},
-    "never-connects": {"players.connected": "bytes received", "players.exit": "did not exit in time"},
+    "crash-on-start": {"players.connected": "no connection reached the game", "players.exit": "exited 1"},
+    "never-connects": {
+        "players.connected": "no connection reached the game",
+        "players.exit": "did not exit in time",
+    },
+    "player-talks-to-global-only": {"players.connected": "instead: GET /global: HTTP 101"},
+    "player-retries-refused-handshake": {
+        "players.connected": "HTTP 401",
+        "players.exit": "did not exit in time",
+    },
     "never-exits": {"players.exit": "did not exit in time"},
 }
 NEVER_HEALTHY = {"never-healthy", "binds-loopback-only"}  # these wait out the healthz timeout: keep it short

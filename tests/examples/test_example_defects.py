@@ -11,16 +11,18 @@ import httpx
 import jsonschema
 import pytest
 from example_containers import (
+    GENERATIONS,
     QUICK_CONFIGS,
     ExampleContainers,
     Game,
     manifest,
     play_idle,
     published_port,
+    replay_file,
     run_page,
     still_running_after,
 )
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import InvalidHandshake, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 LINGER_SECONDS = 2
@@ -118,6 +120,17 @@ def test_hang_on_bad_token(containers: ExampleContainers, tmp_path: Path, exampl
 
 
 @pytest.mark.parametrize("example", ["paint"])
+def test_crash_on_bad_token(containers: ExampleContainers, tmp_path: Path, example: str) -> None:
+    game = start(containers, tmp_path, example, "crash-on-bad-token")
+    game.wait_healthy()
+    assert first_message(game.player_url(0))["you"] == 0
+    with pytest.raises((InvalidHandshake, OSError)):
+        connect(game.player_url(0, token="made-up"), open_timeout=30)
+    assert game.exit_code() == 1
+    assert game.http_status("/healthz") is None
+
+
+@pytest.mark.parametrize("example", ["paint"])
 def test_ignores_slot_bounds(containers: ExampleContainers, tmp_path: Path, example: str) -> None:
     game = start(containers, tmp_path, example, "ignores-slot-bounds")
     game.wait_healthy()
@@ -145,6 +158,23 @@ def test_no_late_viewer_state(containers: ExampleContainers, tmp_path: Path, exa
 
 
 @pytest.mark.parametrize("example", ["paint"])
+def test_empty_late_snapshot(containers: ExampleContainers, tmp_path: Path, example: str) -> None:
+    game = start(containers, tmp_path, example, "empty-late-snapshot", ticks=60, tick_ms=50)
+    game.wait_healthy()
+    with ExitStack() as stack:
+        early = stack.enter_context(connect(f"{game.ws}/global", open_timeout=30))
+        state = json.loads(early.recv(timeout=30))["state"]
+        for slot in range(len(game.tokens)):
+            stack.enter_context(connect(game.player_url(slot), open_timeout=30))
+        while json.loads(early.recv(timeout=10))["frame"] < 2:
+            pass
+        late = first_message(f"{game.ws}/global")
+    assert (late["type"], late["state"].keys()) == ("snapshot", state.keys())
+    assert all(value in (0, "", [], {}, None) for value in late["state"].values())
+    assert state["grid"] and state["positions"]
+
+
+@pytest.mark.parametrize("example", ["paint"])
 def test_refuses_reconnect(containers: ExampleContainers, tmp_path: Path, example: str) -> None:
     game = start(containers, tmp_path, example, "refuses-reconnect")
     game.wait_healthy()
@@ -153,13 +183,30 @@ def test_refuses_reconnect(containers: ExampleContainers, tmp_path: Path, exampl
 
 
 @pytest.mark.parametrize("example", ["auction"])
+def test_reconnect_resets_state(containers: ExampleContainers, tmp_path: Path, example: str) -> None:
+    game = start(containers, tmp_path, example, "reconnect-resets-state", rounds=10, turn_ms=300)
+    game.wait_healthy()
+    with ExitStack() as stack:
+        first = stack.enter_context(connect(game.player_url(0), open_timeout=30))
+        assert json.loads(first.recv(timeout=30))["round"] == 0
+        for slot in range(1, len(game.tokens)):
+            stack.enter_context(connect(game.player_url(slot), open_timeout=30))
+        while json.loads(first.recv(timeout=10))["round"] < 2:
+            pass
+        first.close()
+        with connect(game.player_url(0), open_timeout=30) as again:
+            greeting, following = (json.loads(again.recv(timeout=30)) for _ in range(2))
+    assert greeting["round"] == 0
+    assert following["round"] >= 2
+
+
+@pytest.mark.parametrize("example", ["auction"])
 def test_ignores_address_param(containers: ExampleContainers, tmp_path: Path, example: str) -> None:
     game = start(containers, tmp_path, example, "ignores-address-param")
     game.wait_healthy()
-    html = httpx.get(f"{game.http}/client/player").text
-    opened = run_page(
-        html, f"{game.http}/client/player?slot=0&address=ws://127.0.0.1:9/elsewhere", [], tmp_path
-    )
+    page = f"{game.http}{GENERATIONS[example].page('player')}"
+    html = httpx.get(page).text
+    opened = run_page(html, f"{page}?slot=0&address=ws://127.0.0.1:9/elsewhere", [], tmp_path)
     assert opened["url"] == f"{game.ws}/player?slot=0&address=ws://127.0.0.1:9/elsewhere"
 
 
@@ -167,8 +214,9 @@ def test_ignores_address_param(containers: ExampleContainers, tmp_path: Path, ex
 def test_drops_page_params(containers: ExampleContainers, tmp_path: Path, example: str) -> None:
     game = start(containers, tmp_path, example, "drops-page-params")
     game.wait_healthy()
-    html = httpx.get(f"{game.http}/client/player").text
-    opened = run_page(html, f"{game.http}/client/player?slot=0&token=t&role=scout", [], tmp_path)
+    page = f"{game.http}{GENERATIONS[example].page('player')}"
+    html = httpx.get(page).text
+    opened = run_page(html, f"{page}?slot=0&token=t&role=scout", [], tmp_path)
     assert opened["url"] == f"{game.ws}/player?slot=0&token=t"
 
 
@@ -177,11 +225,14 @@ def test_blank_global_viewer(containers: ExampleContainers, tmp_path: Path, exam
     game = start(containers, tmp_path, example, "blank-global-viewer")
     game.wait_healthy()
     snapshot = first_message(f"{game.ws}/global")
-    viewer = httpx.get(f"{game.http}/client/global").text
-    assert run_page(viewer, f"{game.http}/client/global", [snapshot], tmp_path)["drawing"] == 0
-    player = httpx.get(f"{game.http}/client/player").text
+    viewer_page, player_page = (
+        f"{game.http}{GENERATIONS[example].page(kind)}" for kind in ("global", "player")
+    )
+    viewer = httpx.get(viewer_page).text
+    assert run_page(viewer, viewer_page, [snapshot], tmp_path)["drawing"] == 0
+    player = httpx.get(player_page).text
     observation = first_message(game.player_url(0))
-    assert run_page(player, f"{game.http}/client/player", [observation], tmp_path)["drawing"] > 0
+    assert run_page(player, player_page, [observation], tmp_path)["drawing"] > 0
 
 
 @pytest.mark.parametrize("example", ["paint"])
@@ -208,7 +259,7 @@ def test_no_results(containers: ExampleContainers, tmp_path: Path, example: str)
     game = played_out(containers, tmp_path, example, "no-results")
     assert game.exit_code() == 0
     assert game.artifact("results.json") is None
-    assert game.artifact("replay.json") is not None
+    assert game.artifact(replay_file(example)) is not None
 
 
 @pytest.mark.parametrize("example", ["auction"])
@@ -216,7 +267,7 @@ def test_no_replay(containers: ExampleContainers, tmp_path: Path, example: str) 
     game = played_out(containers, tmp_path, example, "no-replay")
     assert game.exit_code() == 0
     assert game.artifact("results.json") is not None
-    assert game.artifact("replay.json") is None
+    assert game.artifact(replay_file(example)) is None
 
 
 def replay_server(containers: ExampleContainers, tmp_path: Path, example: str, defect: str) -> Game:
@@ -235,7 +286,7 @@ def test_replay_server_broken(containers: ExampleContainers, tmp_path: Path, exa
     assert refusal(f"{server.ws}/replay?uri=file:///coworld/replay.json") == 503
 
 
-@pytest.mark.parametrize("example", ["auction"])
+@pytest.mark.parametrize("example", ["paint"])
 def test_replay_error_frame(containers: ExampleContainers, tmp_path: Path, example: str) -> None:
     server = replay_server(containers, tmp_path, example, "replay-error-frame")
     server.wait_healthy()
@@ -319,3 +370,48 @@ def test_player_never_exits(containers: ExampleContainers, tmp_path: Path, examp
     assert game.artifact("results.json") is not None
     assert [player.wait(timeout=30)["StatusCode"] for player in players[1:]] == [0] * (len(players) - 1)
     assert still_running_after(players[0], LINGER_SECONDS)
+
+
+@pytest.mark.parametrize("example", ["paint"])
+def test_player_talks_to_global_only(containers: ExampleContainers, tmp_path: Path, example: str) -> None:
+    game, players = player_episode(
+        containers, tmp_path, example, "player-talks-to-global-only", player_connect_timeout_seconds=2
+    )
+    assert game.exit_code() == 0
+    assert game.artifact("player_failure.json")["failed_policy_index"] == 0
+    assert players[0].wait(timeout=30)["StatusCode"] == 0
+    assert "/global closed" in players[0].logs().decode()
+
+
+@pytest.mark.parametrize("example", ["auction"])
+def test_player_retries_refused_handshake(
+    containers: ExampleContainers, tmp_path: Path, example: str
+) -> None:
+    game, players = player_episode(
+        containers, tmp_path, example, "player-retries-refused-handshake", player_connect_timeout_seconds=2
+    )
+    assert game.exit_code() == 0
+    assert game.artifact("player_failure.json")["failed_policy_index"] == 0
+    assert still_running_after(players[0], LINGER_SECONDS)
+    assert players[0].logs().decode().count("trying again") >= 2
+
+
+@pytest.mark.parametrize("example", ["auction"])
+def test_lingers_60s_after_results(containers: ExampleContainers, tmp_path: Path, example: str) -> None:
+    game = start(containers, tmp_path, example, "lingers-60s-after-results")
+    game.wait_healthy()
+    play_idle(game)
+    assert game.artifact("results.json") is not None
+    assert still_running_after(game.container, LINGER_SECONDS)
+    game.container.kill(signal="SIGTERM")
+    assert game.container.wait(timeout=30)["StatusCode"] == 143  # it obeys SIGTERM
+
+
+@pytest.mark.parametrize("example", ["paint"])
+def test_ignores_sigterm_after_episode(containers: ExampleContainers, tmp_path: Path, example: str) -> None:
+    game = start(containers, tmp_path, example, "ignores-sigterm-after-episode")
+    game.wait_healthy()
+    play_idle(game)
+    assert game.artifact("results.json") is not None
+    game.container.kill(signal="SIGTERM")
+    assert still_running_after(game.container, LINGER_SECONDS)

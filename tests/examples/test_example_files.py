@@ -6,7 +6,7 @@ import json
 import sys
 
 import pytest
-from example_containers import EXAMPLES, manifest
+from example_containers import EXAMPLES, GENERATIONS, manifest, other_generation
 
 from pytest_coworld.manifest import load_manifest
 from pytest_coworld.manifest.models import Generation
@@ -47,6 +47,26 @@ def test_example_json_names_the_manifest_images_and_their_dockerfiles(example: s
         assert lines[: len(DOCKERFILE_HEAD)] == DOCKERFILE_HEAD, (
             f"{dockerfile} must start with the shared layers"
         )
+
+
+@pytest.mark.parametrize(("example", "generation"), [("paint", "classic"), ("auction", "current")])
+def test_both_images_of_an_example_declare_the_generation_of_its_manifest(
+    example: str, generation: str
+) -> None:
+    described = json.loads((EXAMPLES / example / "example.json").read_text())
+    for dockerfile in described["images"].values():
+        lines = (EXAMPLES / dockerfile).read_text().splitlines()
+        assert f"ENV COWORLD_EXAMPLE_GENERATION={generation}" in lines, dockerfile
+    assert GENERATIONS[example].name == generation
+    loaded = load_manifest(str(EXAMPLES / example / "coworld_manifest.json"))
+    assert loaded.generation.is_current is (generation == "current")
+
+
+@pytest.mark.parametrize("example", ["paint", "auction"])
+def test_the_manifest_names_only_the_pages_of_the_examples_generation(example: str) -> None:
+    text = json.dumps(manifest(example))
+    assert f"{GENERATIONS[example].pages}/player" in text
+    assert f"{other_generation(example).pages}/" not in text
 
 
 def test_defects_json_lists_exactly_the_kit_defects() -> None:

@@ -14,13 +14,18 @@ GAME_DEFECTS = frozenset(
         "never-healthy",
         "crash-mid-episode",
         "hang-after-episode",
+        "lingers-60s-after-results",
+        "ignores-sigterm-after-episode",
         "accepts-bad-token",
         "accepts-other-slots-token",
         "error-500-on-bad-token",
         "hang-on-bad-token",
+        "crash-on-bad-token",
         "ignores-slot-bounds",
         "no-late-viewer-state",
+        "empty-late-snapshot",
         "refuses-reconnect",
+        "reconnect-resets-state",
         "ignores-address-param",
         "drops-page-params",
         "blank-global-viewer",
@@ -35,7 +40,15 @@ GAME_DEFECTS = frozenset(
         "player-route-404",
     }
 )
-PLAYER_DEFECTS = frozenset({"crash-on-start", "never-connects", "never-exits"})
+PLAYER_DEFECTS = frozenset(
+    {
+        "crash-on-start",
+        "never-connects",
+        "never-exits",
+        "player-talks-to-global-only",
+        "player-retries-refused-handshake",
+    }
+)
 
 
 def selected_defect(variable: str, known: frozenset[str]) -> str | None:

@@ -12,29 +12,30 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
+from urllib.parse import urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from coworld_kit import KitError
 from coworld_kit.defects import PLAYER_DEFECT_VARIABLE, PLAYER_DEFECTS, selected_defect
 from coworld_kit.main import configure_logging, exit_on_sigterm
+from coworld_kit.settings import Generation
 
 log = logging.getLogger("coworld_kit.player")
 Policy = Callable[[dict[str, Any]], dict[str, Any] | None]
-URL_VARIABLES = ("COWORLD_PLAYER_WS_URL", "COGAMES_ENGINE_WS_URL")
+URL_VARIABLES = {Generation.CLASSIC: "COGAMES_ENGINE_WS_URL", Generation.CURRENT: "COWORLD_PLAYER_WS_URL"}
 CONNECT_SECONDS = 10.0
 RETRY_SECONDS = 0.2
 
 
 def player_url(env: Mapping[str, str]) -> str:
-    """The websocket URL of this player's slot: the current variable first, then the classic one."""
-    for variable in URL_VARIABLES:
-        if env.get(variable):
-            return env[variable]
-    raise KitError(
-        f"neither {' nor '.join(URL_VARIABLES)} is set; the runner passes the player's websocket URL"
-    )
+    """The websocket URL of this player's slot, read only from its generation's variable."""
+    generation = Generation.from_env(env)
+    variable = URL_VARIABLES[generation]
+    if not env.get(variable):
+        raise KitError(f"{variable} is not set; a {generation} runner puts the player's websocket URL there")
+    return env[variable]
 
 
 def redacted(url: str) -> str:
@@ -75,6 +76,28 @@ async def play(url: str, policy: Policy) -> None:
     log.info("the game closed the connection (%s %s) after %d messages", code, reason, messages)
 
 
+async def talk_to_global(player_url: str) -> None:
+    """The defect player-talks-to-global-only: the live viewer stream instead of the slot's own socket."""
+    url = urlunsplit(urlsplit(player_url)._replace(path="/global", query=""))
+    async with await _connect(url) as connection:
+        with contextlib.suppress(ConnectionClosed):
+            async for _ in connection:
+                await connection.send(json.dumps({"type": "hello"}))
+    log.info("defect player-talks-to-global-only: /global closed")
+
+
+async def retry_forever(player_url: str) -> None:
+    """The defect player-retries-refused-handshake: a wrong token, tried again and again, whatever happens."""
+    url = re.sub(r"(token=)[^&]*", r"\1not-my-token", player_url)
+    while True:
+        try:
+            async with connect(url, open_timeout=CONNECT_SECONDS, close_timeout=1):
+                pass
+        except (InvalidHandshake, OSError, TimeoutError) as error:
+            log.info("defect player-retries-refused-handshake: %s; trying again", error)
+        await asyncio.sleep(RETRY_SECONDS)
+
+
 def _sleep_forever(why: str) -> NoReturn:
     log.info("%s", why)
     while True:
@@ -97,7 +120,12 @@ def run_player(name: str, policy: Policy) -> NoReturn:
     if defect == "never-connects":
         _sleep_forever(f"defect never-connects: {name} never connects")
     try:
-        asyncio.run(play(url, policy))
+        if defect == "player-talks-to-global-only":
+            asyncio.run(talk_to_global(url))
+        elif defect == "player-retries-refused-handshake":
+            asyncio.run(retry_forever(url))
+        else:
+            asyncio.run(play(url, policy))
     except KitError as error:
         log.error("%s", error)
         sys.exit(1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +25,8 @@ from coworld_kit.rules import Rules
 from coworld_kit.seats import Seat, check_seat
 from coworld_kit.settings import GameSettings
 from coworld_kit.table import PlayerFailure, Table, drain
+
+LINGER_SECONDS = 60.0  # the defect lingers-60s-after-results
 
 log = logging.getLogger("coworld_kit")
 
@@ -66,6 +69,9 @@ class Rollout:
             if rejection.status == 401 and self.defect == "error-500-on-bad-token":
                 log.info("defect error-500-on-bad-token: answering a wrong token with HTTP 500")
                 return respond(connection, 500, "internal error\n")
+            if rejection.status == 401 and self.defect == "crash-on-bad-token":
+                log.error("defect crash-on-bad-token: a handshake with a wrong token crashes the game")
+                raise SystemExit(1)
             if rejection.status == 401 and self.defect == "hang-on-bad-token":
                 log.info("defect hang-on-bad-token: never answering a handshake with a wrong token")
                 await asyncio.Event().wait()
@@ -111,9 +117,20 @@ class Rollout:
             )
             await self._episode()
             await self.table.close_all()
-            if self.defect == "hang-after-episode":
-                log.info("defect hang-after-episode: the episode is over but the game never exits")
-                await asyncio.Future()
+            await self._linger()
+
+    async def _linger(self) -> None:
+        """The lingering defects: after the episode the game keeps serving, and may not obey SIGTERM."""
+        if self.defect == "hang-after-episode":
+            log.info("defect hang-after-episode: the episode is over but the game never exits")
+            await asyncio.Future()
+        elif self.defect == "lingers-60s-after-results":
+            log.info("defect lingers-60s-after-results: serving viewers for %.0f s more", LINGER_SECONDS)
+            await asyncio.sleep(LINGER_SECONDS)
+        elif self.defect == "ignores-sigterm-after-episode":
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            log.info("defect ignores-sigterm-after-episode: the episode is over; SIGTERM is ignored")
+            await asyncio.Future()
 
     async def _episode(self) -> None:
         missing = await self.table.wait_for_players(self.connect_timeout_seconds)

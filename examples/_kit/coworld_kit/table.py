@@ -37,6 +37,15 @@ async def _send(connection: ServerConnection, message: dict[str, Any]) -> None:
         await connection.send(json.dumps(message))
 
 
+def _emptied(value: Any) -> Any:
+    """`value` with its content gone: objects keep their keys, lists are empty, numbers 0, strings ""."""
+    if isinstance(value, dict):
+        return {key: _emptied(child) for key, child in value.items()}
+    if isinstance(value, list | str | bool | int | float):
+        return type(value)()
+    return value
+
+
 class Table:
     """Players by slot, viewers, and the replay frames of one episode."""
 
@@ -48,6 +57,7 @@ class Table:
         self.started = False
         self.failure: PlayerFailure | None = None
         self._players: dict[int, ServerConnection] = {}
+        self._first_observations: dict[int, dict[str, Any]] = {}
         self._viewers: set[ServerConnection] = set()
         self._all_joined = asyncio.Event()
         self._failed = asyncio.Event()
@@ -67,7 +77,7 @@ class Table:
         )
         if previous is not None:
             await previous.close(1000, "replaced by a newer connection for this slot")
-        await _send(connection, self.rules.observation(slot))
+        await _send(connection, self._greeting(slot))
         try:
             with contextlib.suppress(ConnectionClosed):
                 async for raw in connection:
@@ -76,6 +86,14 @@ class Table:
             if self._players.get(slot) is connection:
                 del self._players[slot]
                 log.info("slot %d disconnected", slot)
+
+    def _greeting(self, slot: int) -> dict[str, Any]:
+        """The first message of a (re)connected slot: the current state of its game."""
+        current = self.rules.observation(slot)
+        if self.defect != "reconnect-resets-state":
+            return current
+        log.info("defect reconnect-resets-state: slot %d gets the state of its first connection", slot)
+        return self._first_observations.setdefault(slot, current)
 
     def _receive(self, slot: int, raw: str | bytes) -> None:
         try:
@@ -95,18 +113,24 @@ class Table:
 
     async def host_viewer(self, connection: ServerConnection) -> None:
         """Serve one `/global` viewer: the current snapshot first, then every update until it closes."""
-        if not (self.started and self.defect == "no-late-viewer-state"):
-            snapshot = {
-                "type": "snapshot",
-                "frame": max(len(self.frames) - 1, 0),
-                "state": self.rules.snapshot(),
-            }
+        snapshot = self._viewer_snapshot()
+        if snapshot is not None:
             broadcast([connection], json.dumps(snapshot))
         self._viewers.add(connection)
         try:
             await drain(connection)
         finally:
             self._viewers.discard(connection)
+
+    def _viewer_snapshot(self) -> dict[str, Any] | None:
+        """The first message of a new viewer: the current state (the late-viewer defects aside)."""
+        if self.started and self.defect == "no-late-viewer-state":
+            return None
+        state = self.rules.snapshot()
+        if self.started and self.defect == "empty-late-snapshot":
+            log.info("defect empty-late-snapshot: a late viewer gets a snapshot with an empty state")
+            state = _emptied(state)
+        return {"type": "snapshot", "frame": max(len(self.frames) - 1, 0), "state": state}
 
     async def wait_for_players(self, timeout_seconds: float) -> list[int]:
         """Wait until every slot connected once or the timeout passed; return the slots still missing."""
