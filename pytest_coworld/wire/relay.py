@@ -32,6 +32,7 @@ import json
 import signal
 import sys
 import time
+from dataclasses import asdict, dataclass
 from urllib.parse import parse_qs, urlsplit
 
 HEAD_LIMIT = 65536
@@ -50,15 +51,17 @@ def emit(event: str, **fields: object) -> None:
     sys.stdout.flush()
 
 
+@dataclass
 class Flow:
-    """What passed in one direction of one connection."""
+    """What passed in one direction of one connection: data messages, their payload bytes (as sent:
+    compressed when the two sides negotiated it), control frames, and the times of the first and last
+    message."""
 
-    def __init__(self) -> None:
-        self.messages = 0
-        self.bytes = 0
-        self.control = 0
-        self.first: float | None = None
-        self.last: float | None = None
+    messages: int = 0
+    bytes: int = 0
+    control: int = 0
+    first: float | None = None
+    last: float | None = None
 
     def count(self, opcode: int, fin: bool, size: int) -> bool:
         """Count one frame; True when it completed a data message."""
@@ -73,15 +76,6 @@ class Flow:
         self.first = self.first or now
         self.last = now
         return True
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "messages": self.messages,
-            "bytes": self.bytes,
-            "control": self.control,
-            "first": self.first,
-            "last": self.last,
-        }
 
 
 class Connection:
@@ -104,7 +98,7 @@ class Connection:
         counts = (self.up.messages + self.up.control, self.down.messages + self.down.control)
         if counts != self.reported:
             self.reported = counts
-            emit("progress", c=self.number, up=self.up.as_dict(), down=self.down.as_dict())
+            emit("progress", c=self.number, up=asdict(self.up), down=asdict(self.down))
 
     def close_event(self) -> None:
         emit(
@@ -112,8 +106,8 @@ class Connection:
             c=self.number,
             by=self.closed_by,
             code=self.close_code,
-            up=self.up.as_dict(),
-            down=self.down.as_dict(),
+            up=asdict(self.up),
+            down=asdict(self.down),
         )
 
 

@@ -7,51 +7,27 @@ connections, and every other connection its container opened (found by the conta
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from pytest_coworld.wire.relay import Flow, token_digest
 
 PLAYER_PATH = "/player"
 
 
-def token_digest(token: str) -> str:
-    """The prefix of a token's sha256, as the relay writes it (see `relay.token_digest`)."""
-    return hashlib.sha256(token.encode()).hexdigest()[:16]
-
-
-@dataclass
-class Flow:
-    """Data messages, their payload bytes (as sent: compressed when the two sides negotiated compression)
-    and control frames in one direction, with the times of the first and last message."""
-
-    messages: int = 0
-    bytes: int = 0
-    control: int = 0
-    first: float | None = None
-    last: float | None = None
-
-    @classmethod
-    def of(cls, data: Any) -> Flow:
-        if not isinstance(data, dict):
-            return cls()
-        return cls(
-            int(data.get("messages") or 0),
-            int(data.get("bytes") or 0),
-            int(data.get("control") or 0),
-            data.get("first"),
-            data.get("last"),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "messages": self.messages,
-            "bytes": self.bytes,
-            "control": self.control,
-            "first": self.first,
-            "last": self.last,
-        }
+def flow_of(data: Any) -> Flow:
+    """A flow as the relay wrote it (`{"messages", "bytes", "control", "first", "last"}`)."""
+    if not isinstance(data, dict):
+        return Flow()
+    return Flow(
+        int(data.get("messages") or 0),
+        int(data.get("bytes") or 0),
+        int(data.get("control") or 0),
+        data.get("first"),
+        data.get("last"),
+    )
 
 
 @dataclass
@@ -100,8 +76,8 @@ class Connection:
             "closed": self.closed,
             "closed_by": self.closed_by,
             "close_code": self.close_code,
-            "sent": self.up.to_dict(),
-            "received": self.down.to_dict(),
+            "sent": asdict(self.up),
+            "received": asdict(self.down),
         }
 
 
@@ -212,7 +188,7 @@ class Transcript:
         if kind == "response":
             connection.status = event.get("status")
         elif kind in ("progress", "close"):
-            connection.up, connection.down = Flow.of(event.get("up")), Flow.of(event.get("down"))
+            connection.up, connection.down = flow_of(event.get("up")), flow_of(event.get("down"))
         elif kind == "both_ways":
             connection.up.messages = max(connection.up.messages, 1)
             connection.down.messages = max(connection.down.messages, 1)
