@@ -26,6 +26,15 @@ from pytest_coworld.runtime.settings import ResourceLimits
 
 GAME_PORT = 8080
 HEALTHZ_POLL_SECONDS = 0.05
+SANDBOX = {
+    # no setuid-bit privilege gains; the engine's default capabilities stay (the platform's runner keeps them)
+    "security_opt": ["no-new-privileges"],
+    "pids_limit": 1024,  # a fork bomb in a game or player stops here instead of taking the host down
+    # logs capped (and readable with `docker logs` whatever the engine's default log driver)
+    "log_config": {"type": "json-file", "config": {"max-size": "20m", "max-file": "2"}},
+}
+"""What every container we start from a stranger's image gets, beside the resource limits (see
+docs/security.md)."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,7 @@ class ContainerSpec:
             "environment": self.env,
             "volumes": self.mounts,
             "detach": True,
+            **SANDBOX,
             **self.limits.docker_kwargs(),
         }
         if self.run:
