@@ -8,7 +8,10 @@ ids are the local images' ids, and every required check ran and passed (or did n
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
+import signal
 import subprocess
 import sys
 import tempfile
@@ -29,6 +32,8 @@ EXIT_INCOMPLETE = 3
 EXIT_HARNESS_ERROR = 4
 EXIT_INTERRUPTED = 130
 EXIT_CODES = {CERTIFIED: EXIT_CERTIFIED, NOT_CERTIFIED: EXIT_NOT_CERTIFIED, INCOMPLETE: EXIT_INCOMPLETE}
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 
 
 class CertificationFailed(Exception):
@@ -76,15 +81,24 @@ class CertifyCommand:
         return argv + list(self.extra)
 
     def run(self) -> int:
-        """Run pytest with our stdin/stdout/stderr; return its exit code (Ctrl-C is passed on to it)."""
+        """Run pytest with our stdin/stdout/stderr; return its exit code.
+
+        SIGINT and SIGTERM sent to us (Ctrl-C, `kill PID`, `timeout`) are passed on to pytest exactly once
+        (it runs in its own process group, so a terminal's Ctrl-C does not reach it twice) and we wait for
+        its cleanup; if we die without a chance to pass anything on, the kernel sends pytest a SIGTERM.
+        """
         with tempfile.TemporaryDirectory(prefix="coworld-certify-") as tmp:
             folder = Path(tmp)
             (folder / "pytest.ini").write_text("[pytest]\n")
-            child = subprocess.Popen(self.argv(folder), cwd=folder)
+            child = subprocess.Popen(
+                self.argv(folder), cwd=folder, process_group=0, preexec_fn=_terminate_with_parent
+            )
+            forward = {signum: signal.signal(signum, _passed_on_to(child)) for signum in FORWARDED_SIGNALS}
             try:
                 return child.wait()
-            except KeyboardInterrupt:
-                return child.wait()
+            finally:
+                for signum, handler in forward.items():
+                    signal.signal(signum, handler)
 
     def verdict_exit_code(self) -> int:
         """Run the certification; the exit status of `coworld certify` (the `EXIT_*` codes)."""
@@ -97,6 +111,19 @@ class CertifyCommand:
         if verdict is None:
             return EXIT_HARNESS_ERROR
         return EXIT_CODES[verdict]
+
+
+def _passed_on_to(child: subprocess.Popen[bytes]) -> Any:
+    def pass_on(signum: int, _frame: Any) -> None:
+        child.send_signal(signum)
+
+    return pass_on
+
+
+def _terminate_with_parent() -> None:
+    """In the child, before pytest starts: a SIGTERM when `coworld certify` dies (on Linux)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def report_verdict(path: Path) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import signal
 import subprocess
 import sys
@@ -62,4 +64,50 @@ def test_interrupted_certification_cleans_up(
             child.wait()
     assert _wait_for(lambda: _labelled_by(docker_client, child.pid) == [], 60), _labelled_by(
         docker_client, child.pid
+    )
+
+
+def _pytest_child_of(pid: int) -> int | None:
+    """The pid of the pytest process `coworld certify` (pid) started, once it exists."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    return int(entry.name)
+    return None
+
+
+@pytest.mark.parametrize(
+    "signum", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["sigint", "sigterm", "sigkill"]
+)
+def test_a_signal_to_coworld_certify_alone_reaches_its_pytest(
+    tmp_path: Path, docker_client: Any, example_images: None, signum: int
+) -> None:
+    """`kill PID` or `timeout` signal only `coworld certify` itself, not its process group: pytest must still
+    stop and clean up (passed on; or, if `coworld certify` was killed outright, from the kernel)."""
+    certify = subprocess.Popen(
+        [sys.executable, "-m", "pytest_coworld.cli.app", "certify", "--example", "paint"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=sigint_as_in_a_terminal,
+    )
+    try:
+        assert _wait_for(lambda: _pytest_child_of(certify.pid) is not None, 60), "pytest never started"
+        pytest_pid = _pytest_child_of(certify.pid)
+        assert pytest_pid is not None
+        assert _wait_for(lambda: len(_labelled_by(docker_client, pytest_pid)) >= 3, 60), "no episode"
+        certify.send_signal(signum)
+        certify.wait(timeout=90)
+        assert _wait_for(lambda: not Path(f"/proc/{pytest_pid}").exists(), 90), "pytest kept running"
+    finally:
+        if certify.poll() is None:
+            certify.kill()
+            certify.wait()
+    if signum != signal.SIGKILL:
+        assert certify.returncode == 130  # interrupted
+    report = tmp_path / "coworld-certification.json"  # an orphaned pytest would finish and certify
+    assert not report.exists() or json.loads(report.read_text())["verdict"] != "certified"
+    assert _wait_for(lambda: _labelled_by(docker_client, pytest_pid) == [], 60), _labelled_by(
+        docker_client, pytest_pid
     )
