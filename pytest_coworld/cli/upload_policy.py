@@ -7,7 +7,14 @@ from typing import Annotated
 import typer
 
 from pytest_coworld.cli.common import stderr
-from pytest_coworld.cli.platform_options import JsonOption, ServerOption, platform_errors, print_json, say
+from pytest_coworld.cli.platform_options import (
+    JsonOption,
+    ServerOption,
+    platform_errors,
+    print_json,
+    redact,
+    say,
+)
 from pytest_coworld.platform.client import PlatformClient
 from pytest_coworld.platform.credentials import require_token
 from pytest_coworld.platform.image_upload import upload_image
@@ -51,10 +58,11 @@ def upload_policy_command(
             policy = client.complete_policy_upload(
                 policy_completion_body(name, uploaded.id, run or [], secrets)
             )
+    submit_error = redact(policy.submit_error, secrets.values()) if policy.submit_error else None
     if as_json:
-        print_json(policy.model_dump(mode="json"))
+        print_json({**policy.model_dump(mode="json"), "submit_error": submit_error})
     else:
         say(f"Upload complete: {policy.name}:v{policy.version}")
         say(f"Policy version: {policy.id}")
-    if policy.submit_error:
-        stderr.print(f"warning: the platform reported: {policy.submit_error}", markup=False, soft_wrap=True)
+    if submit_error:  # the platform may echo the request, secrets included
+        stderr.print(f"warning: the platform reported: {submit_error}", markup=False, soft_wrap=True)

@@ -311,12 +311,14 @@ class StandinApp:
             raise Reject(400, f"Container image {body.container_image_id} is not ready")
         version = self.state.seed_policy_version(body.name)
         version["container_image_id"] = body.container_image_id
+        # the real platform was seen echoing the whole request back in its rejection
+        rejected = f"rejected: {body.model_dump_json()}" if body.name.startswith("rejected-") else None
         return JSONResponse(
             {
                 "id": version["policy_version_id"],
                 "name": body.name,
                 "version": version["version"],
-                "submit_error": None,
+                "submit_error": rejected,
             }
         )
 

@@ -82,6 +82,27 @@ def test_upload_policy_sends_run_and_secrets_only_in_the_request_body(
     assert _files_containing(tmp_path, SECRET_VALUE) == []
 
 
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_a_rejection_that_echoes_the_secrets_is_shown_without_them(
+    logged_in: StandinServer, run_cli: RunCli, small_image: BuiltImage, as_json: bool
+) -> None:
+    result = run_cli(
+        "upload-policy",
+        small_image.reference,
+        "--name",
+        "rejected-bot",
+        "--secret-env",
+        f"OPENAI_API_KEY={SECRET_VALUE}",
+        *(["--json"] if as_json else []),
+        "--server",
+        logged_in.server_url,
+    )
+
+    assert result.exit_code == 0, result.output
+    assert SECRET_VALUE not in result.stdout + result.stderr
+    assert "OPENAI_API_KEY" in result.stdout + result.stderr and "[redacted]" in result.stdout + result.stderr
+
+
 def test_reupload_of_a_known_image_skips_the_push(
     logged_in: StandinServer, run_cli: RunCli, small_image: BuiltImage
 ) -> None:
