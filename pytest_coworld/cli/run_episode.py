@@ -7,6 +7,7 @@ Exit status: 0 when every episode completed, 1 otherwise (or when Docker fails),
 from __future__ import annotations
 
 import json
+import os
 import statistics
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
@@ -63,7 +64,11 @@ RunOption = Annotated[
 EnvOption = Annotated[list[str] | None, typer.Option("--env", help="KEY=VALUE for every player; repeatable.")]
 SecretEnvOption = Annotated[
     list[str] | None,
-    typer.Option("--secret-env", help="KEY=VALUE for every player, never printed nor stored; repeatable."),
+    typer.Option(
+        "--secret-env",
+        help="KEY=VALUE, or KEY alone to take the value from this environment (so it stays out of your "
+        "command line and shell history), for every player; never printed nor stored; repeatable.",
+    ),
 ]
 EpisodesOption = Annotated[int, typer.Option("--episodes", min=1, help="How many episodes to run.")]
 ParallelOption = Annotated[int, typer.Option("--parallel", min=1, help="How many episodes run at once.")]
@@ -125,7 +130,7 @@ def run_episode_command(
             images=images or [],
             run=run,
             env=_pairs("--env", env),
-            secret_env=_pairs("--secret-env", secret_env),
+            secret_env=_secret_pairs(secret_env),
             timeouts=Timeouts(episode=timeout),
             limits=NO_LIMITS if no_limits else None,
         )
@@ -179,9 +184,26 @@ def _pairs(option: str, values: list[str] | None) -> dict[str, str]:
     for value in values or []:
         key, separator, content = value.partition("=")
         if not separator or not key:
-            shown = "a value" if option == "--secret-env" else repr(value)
-            fail(f"{option} expects KEY=VALUE, got {shown}")
+            fail(f"{option} expects KEY=VALUE, got {value!r}")
         pairs[key] = content
+    return pairs
+
+
+def _secret_pairs(values: list[str] | None) -> dict[str, str]:
+    """`--secret-env` values: KEY=VALUE, or KEY alone for the value of this process's environment. Errors
+    name the option's position, never what was given (it may be the secret itself)."""
+    pairs: dict[str, str] = {}
+    for position, value in enumerate(values or [], start=1):
+        key, separator, content = value.partition("=")
+        if separator and key:
+            pairs[key] = content
+        elif not separator and key in os.environ:
+            pairs[key] = os.environ[key]
+        else:
+            fail(
+                f"--secret-env #{position} is neither KEY=VALUE nor a variable of your environment",
+                hint="give KEY=VALUE, or export KEY and give --secret-env KEY",
+            )
     return pairs
 
 

@@ -27,9 +27,16 @@ ENV = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200"}
 CLEANUP_SECONDS = 180  # removing containers after a signal, on a loaded 2-core machine
 
 
-def coworld(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def coworld(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, env=ENV, cwd=cwd or REPO, timeout=300
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        env={**ENV, **(env or {})},
+        cwd=cwd or REPO,
+        timeout=300,
     )
 
 
@@ -98,13 +105,27 @@ def test_secret_env_is_neither_printed_nor_stored(manifest_file: Any, tmp_path: 
     }
 
 
+def test_a_secret_can_come_from_the_environment_instead_of_the_command_line(
+    manifest_file: Any, tmp_path: Path
+) -> None:
+    secret = "only-in-my-environment"
+    finished = coworld(
+        "run-episode", str(manifest_file()), "--secret-env", "ECHO_SECRET", "--output-dir", str(tmp_path),
+        env={"ECHO_SECRET": secret},
+    )  # fmt: skip
+
+    assert finished.returncode == 0, finished.stderr
+    assert secret not in finished.stdout + finished.stderr
+    assert "fake player: my secret is <redacted" in (tmp_path / "episode-1/player-0.log").read_text()
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
         (["missing.json"], "missing.json"),
         (["{manifest}", "a", "b", "c"], "got 3 player images for 2 slots"),
         (["{manifest}", "--env", "NOVALUE"], "--env expects KEY=VALUE, got 'NOVALUE'"),
-        (["{manifest}", "--secret-env", "hunter2"], "--secret-env expects KEY=VALUE, got a value"),
+        (["{manifest}", "--secret-env", "hunter2"], "--secret-env #1 is neither KEY=VALUE nor a variable"),
         (["{manifest}", "--variant", "nope"], "no variant 'nope'; the manifest declares: fast, longer"),
         (["{manifest}", "--config", "{bad_config}"], "does not validate against game.config_schema at ticks"),
         (["{manifest}", "coworld-test/absent:latest"], "image coworld-test/absent:latest not found locally"),
