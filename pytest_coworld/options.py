@@ -113,7 +113,7 @@ OPTIONS = (
     _Option(
         "coworld_episode_timeout",
         "Seconds the certification episode may take (default: the manifest's "
-        "episode_timeout_minutes, else 20 minutes).",
+        "episode_timeout_minutes, else 5 minutes).",
         "float",
         None,
         "SECONDS",

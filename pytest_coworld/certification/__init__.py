@@ -22,6 +22,8 @@ from pytest_coworld.runtime.settings import Timeouts
 from pytest_coworld.runtime.spec import build_episode_spec
 from pytest_coworld.session import Target
 
+CERTIFICATION_EPISODE_MINUTES = 5.0
+
 __all__ = ["CertificationRun", "MainEpisode", "ProbeGame", "ReplayHandle", "TokenProbe", "Viewers"]
 
 
@@ -55,7 +57,7 @@ class CertificationRun:
                 self.loaded,
                 variant=self.target.variant,
                 images=self.options.player_images,
-                timeouts=Timeouts(healthz=self.options.healthz_timeout, episode=self.options.episode_timeout),
+                timeouts=Timeouts(healthz=self.options.healthz_timeout, episode=self._episode_seconds()),
             )
             contract = self.options.contract
             episode_dir = self.artifacts_dir / "episode"
@@ -67,6 +69,14 @@ class CertificationRun:
             )
             self._main.start()
             self._probe.start()
+
+    def _episode_seconds(self) -> float:
+        """The certification episode's limit: the option, else the manifest's, else a few minutes (a
+        certification episode is short; the contract's 20-minute default is for real episodes)."""
+        if self.options.episode_timeout is not None:
+            return self.options.episode_timeout
+        minutes = self.loaded.manifest.episode_timeout_minutes
+        return minutes * 60 if minutes else CERTIFICATION_EPISODE_MINUTES * 60
 
     @property
     def main(self) -> MainEpisode:

@@ -144,7 +144,12 @@ class GameReport:
         require_healthy(result)
         game, tail = result.record["game"], episode_log(result, "game")
         if result.outcome.kind is OutcomeKind.EPISODE_TIMEOUT:
-            return cls(f"the episode ran past its timeout: {result.outcome.message}", "end in time", tail)
+            return cls(
+                f"the episode ran past its timeout: {result.outcome.message}",
+                "end the certification episode in time: its limit is the manifest's episode_timeout_minutes, "
+                "else 5 minutes (--coworld-episode-timeout sets it)",
+                tail,
+            )
         if not game["exited_by_itself"]:
             if not (result.artifacts_dir / "results.json").is_file():
                 require_players_did_not_fail(result)  # the game still waited for a player that failed
