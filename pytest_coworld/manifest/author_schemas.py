@@ -7,12 +7,15 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from referencing import Registry
-from referencing.exceptions import Unresolvable
 
 from pytest_coworld.manifest.schema_errors import schema_problems
+from pytest_coworld.manifest.schema_refs import reference_violations
 from pytest_coworld.manifest.violations import Path, Violation, format_path, violation
 
-CONFIG_SCHEMA_PATH: Path = ("game", "config_schema")
+
+def author_schema_violations(schema: dict[str, Any], path: Path) -> list[Violation]:
+    """Why `schema` (found at `path`) cannot be used: not a draft 2020-12 schema, else a bad `$ref`."""
+    return metaschema_violations(schema, path) or reference_violations(schema, path)
 
 
 def metaschema_violations(schema: dict[str, Any], path: Path) -> list[Violation]:
@@ -35,19 +38,10 @@ def config_validator(config_schema: dict[str, Any]) -> Draft202012Validator:
 
 
 def config_violations(validator: Draft202012Validator, config: dict[str, Any], path: Path) -> list[Violation]:
-    """Every error of the concrete config (found at `path`) against `game.config_schema`."""
+    """Every error of the concrete config (found at `path`) against a `game.config_schema` that passed
+    `author_schema_violations` (so its `$ref`s resolve and never loop)."""
     where = format_path(path)
-    try:
-        problems = schema_problems(validator.iter_errors(config), prefix=path)
-    except Unresolvable as error:
-        return [
-            violation(
-                CONFIG_SCHEMA_PATH,
-                "json-schema.unresolvable-ref",
-                f"game.config_schema has a $ref that cannot be resolved: {error.ref!r}",
-                "use only references inside the schema (#/$defs/...); remote schemas are not fetched",
-            )
-        ]
+    problems = schema_problems(validator.iter_errors(config), prefix=path)
     return [
         violation(
             problem.path,

@@ -10,13 +10,17 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from pytest_coworld.manifest.author_schemas import metaschema_violations
+from pytest_coworld.manifest.author_schemas import author_schema_violations
 from pytest_coworld.manifest.configs import config_schema_violations, token_free_violations
-from pytest_coworld.manifest.models import SUPPORTING_ROLES, Generation
+from pytest_coworld.manifest.image_refs import image_violations
+from pytest_coworld.manifest.models import Generation
+from pytest_coworld.manifest.package_paths import package_path_violations
+from pytest_coworld.manifest.sections import ROLE_SECTIONS, indexed
+from pytest_coworld.manifest.text_rules import text_violations
 from pytest_coworld.manifest.tokens import TOKENS_PATH, TokenBounds, tokens_rule
-from pytest_coworld.manifest.violations import Violation, format_path, violation
+from pytest_coworld.manifest.violations import Violation, format_path, short_json, short_list, violation
 
-ID_SECTIONS = ("player", *SUPPORTING_ROLES, "variants")
+ID_SECTIONS = (*ROLE_SECTIONS, "variants")
 
 
 def rule_violations(document: dict[str, Any], generation: Generation) -> list[Violation]:
@@ -33,7 +37,7 @@ def rule_violations(document: dict[str, Any], generation: Generation) -> list[Vi
         found += hosted_file_violations(document, game)
     else:
         found += parent_id_violations(document)
-    return found
+    return found + text_violations(document) + image_violations(document) + package_path_violations(document)
 
 
 def _schema_rules(game: dict[str, Any], document: dict[str, Any], generation: Generation) -> list[Violation]:
@@ -41,11 +45,11 @@ def _schema_rules(game: dict[str, Any], document: dict[str, Any], generation: Ge
     found = []
     results_schema = game.get("results_schema")
     if isinstance(results_schema, dict):
-        found += metaschema_violations(results_schema, ("game", "results_schema"))
+        found += author_schema_violations(results_schema, ("game", "results_schema"))
     config_schema = game.get("config_schema")
     if not isinstance(config_schema, dict):
         return found
-    invalid = metaschema_violations(config_schema, ("game", "config_schema"))
+    invalid = author_schema_violations(config_schema, ("game", "config_schema"))
     found += invalid
     if _touches_tokens(invalid):
         return found
@@ -119,7 +123,8 @@ def certification_player_violations(document: dict[str, Any]) -> list[Violation]
                 violation(
                     ("certification", "players", index, "player_id"),
                     "certification.player-id",
-                    f"player_id {player_id!r} names no declared player (declared: {', '.join(declared)})",
+                    f"player_id {short_json(player_id)} names no declared player "
+                    f"(declared: {short_list(declared)})",
                     "use the id of an entry of the top-level `player` list",
                 )
             )
@@ -131,7 +136,7 @@ def unique_id_violations(document: dict[str, Any]) -> list[Violation]:
     found = []
     for section in ID_SECTIONS:
         first_seen: dict[str, int] = {}
-        for index, entry in _indexed(document, section):
+        for index, entry in indexed(document, section):
             entry_id = entry.get("id")
             if not isinstance(entry_id, str):
                 continue
@@ -140,7 +145,7 @@ def unique_id_violations(document: dict[str, Any]) -> list[Violation]:
                     violation(
                         (section, index, "id"),
                         "ids.unique",
-                        f"id {entry_id!r} is already used by {section}[{first_seen[entry_id]}]",
+                        f"id {short_json(entry_id)} is already used by {section}[{first_seen[entry_id]}]",
                         f"give every entry of `{section}` its own id",
                     )
                 )
@@ -151,7 +156,7 @@ def unique_id_violations(document: dict[str, Any]) -> list[Violation]:
 
 def parent_id_violations(document: dict[str, Any]) -> list[Violation]:
     """Classic: a variant's `parent_id`, when set, names another variant (skipped while an id is broken)."""
-    variants = _indexed(document, "variants")
+    variants = indexed(document, "variants")
     if not _ids(document, "variants"):
         return []
     found = []
@@ -165,7 +170,7 @@ def parent_id_violations(document: dict[str, Any]) -> list[Violation]:
                 violation(
                     ("variants", index, "parent_id"),
                     "variant.parent-id",
-                    f"parent_id {parent!r} names no other variant",
+                    f"parent_id {short_json(parent)} names no other variant",
                     "set parent_id to the id of another variant, or remove it",
                 )
             )
@@ -184,7 +189,7 @@ def version_violations(game: dict[str, Any]) -> list[Violation]:
             violation(
                 ("game", "version"),
                 "game.version-pep440",
-                f"{version!r} is not a PEP 440 version",
+                f"{short_json(version)} is not a PEP 440 version",
                 'use a version such as "1.2.0", "0.3.1rc1" or "2.0.0.post1"',
             )
         ]
@@ -202,8 +207,8 @@ def hosted_file_violations(document: dict[str, Any], game: dict[str, Any]) -> li
             "`file` is only for game-hosted players, but game.player_runtime is platform-hosted",
             'set game.player_runtime to "game-hosted", or give an image instead of file',
         )
-        for section in ("player", *SUPPORTING_ROLES)
-        for index, entry in _indexed(document, section)
+        for section in ROLE_SECTIONS
+        for index, entry in indexed(document, section)
         if isinstance(entry.get("file"), str)
     ]
 
@@ -216,14 +221,6 @@ def _ids(document: dict[str, Any], section: str) -> list[str]:
     ids = [entry.get("id") if isinstance(entry, dict) else None for entry in entries]
     valid = [entry_id for entry_id in ids if isinstance(entry_id, str) and entry_id]
     return valid if len(valid) == len(ids) else []
-
-
-def _indexed(document: dict[str, Any], section: str) -> list[tuple[int, dict[str, Any]]]:
-    """`(index, entry)` for the object entries of a list section; nothing when the section is not a list."""
-    entries = document.get(section)
-    if not isinstance(entries, list):
-        return []
-    return [(index, entry) for index, entry in enumerate(entries) if isinstance(entry, dict)]
 
 
 MIN_TAGS = 3
@@ -247,13 +244,14 @@ def platform_certification_violations(document: dict[str, Any]) -> list[Violatio
     certification = document.get("certification")
     slots = certification.get("players") if isinstance(certification, dict) else None
     used = {slot.get("player_id") for slot in slots or [] if isinstance(slot, dict)}
-    for index, entry in _indexed(document, "player"):
+    for index, entry in indexed(document, "player"):
         if entry.get("id") not in used:
             found.append(
                 violation(
                     ("player", index),
                     "certification.unused-player",
-                    f"player[{index}] ({entry.get('id')!r}) has no certification slot, so it never ran",
+                    f"player[{index}] ({short_json(entry.get('id'))}) has no certification slot, "
+                    "so it never ran",
                     "give it a slot in certification.players, or remove it from `player`",
                 )
             )

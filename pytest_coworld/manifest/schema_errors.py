@@ -74,7 +74,7 @@ def _describe(error: ValidationError, prefix: Path) -> list[SchemaProblem]:
             SchemaProblem(
                 (*path, key),
                 "additionalProperties",
-                f"unknown key {key!r}",
+                f"unknown key {short_json(key)}",
                 f"remove it or fix its spelling; allowed keys here: {', '.join(allowed) or 'none'}",
                 allowed,
                 instance[key],

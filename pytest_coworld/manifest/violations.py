@@ -11,6 +11,7 @@ PathPart = str | int
 Path = tuple[PathPart, ...]
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$-]*$")
+SHOWN_KEY_LENGTH = 60  # a longer key is cut in paths: the key itself may be what is too long
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ def format_path(parts: Iterable[PathPart]) -> str:
     """`("variants", 2, "game_config")` -> `variants[2].game_config`; the empty path is `$`."""
     text = ""
     for part in parts:
+        if isinstance(part, str) and len(part) > SHOWN_KEY_LENGTH:
+            part = part[: SHOWN_KEY_LENGTH - 3] + "..."
         if isinstance(part, int):
             text += f"[{part}]"
         elif _PLAIN_KEY.match(part):
@@ -52,6 +55,12 @@ def short_json(value: object, limit: int = 60) -> str:
         return "an array" if value else "[]"
     text = "null" if value is None else repr(value) if not isinstance(value, bool) else str(value).lower()
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def short_list(items: Sequence[str], shown: int = 8) -> str:
+    """`'a', 'b'` for messages; past `shown` items, the rest is counted (`'a', 'b', ... (12 in all)`)."""
+    text = ", ".join(short_json(item) for item in items[:shown])
+    return text if len(items) <= shown else f"{text}, ... ({len(items)} in all)"
 
 
 def json_type(value: object) -> str:

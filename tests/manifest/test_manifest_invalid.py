@@ -273,7 +273,7 @@ CLASSIC_CASES = [
         "config-schema-unresolvable-ref",
         "classic",
         set_at("game.config_schema.properties.width", {"$ref": "#/$defs/width"}),
-        one("game.config_schema", "json-schema.unresolvable-ref"),
+        one("game.config_schema.properties.width.$ref", "json-schema.unresolvable-ref"),
     ),
     Case(
         "results-schema-invalid",

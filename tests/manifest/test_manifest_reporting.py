@@ -79,7 +79,9 @@ def test_a_remote_ref_in_the_config_schema_is_not_fetched(classic_doc: Document)
         "$ref": "https://example.invalid/width.json"
     }
 
-    assert _found(classic_doc) == [("game.config_schema", "json-schema.unresolvable-ref")]
+    assert _found(classic_doc) == [
+        ("game.config_schema.properties.width.$ref", "json-schema.unresolvable-ref")
+    ]
 
 
 def test_nullable_object_errors_point_inside_the_object(current_doc: Document) -> None:
