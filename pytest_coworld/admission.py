@@ -78,7 +78,7 @@ class CertifyCommand:
             argv.append(f"--coworld-artifacts-dir={self.artifacts_dir}")
         if self.workers:
             argv += ["-n", self.workers]
-        return argv + list(self.extra)
+        return argv + [_absolute_manifest_option(argument) for argument in self.extra]
 
     def run(self) -> int:
         """Run pytest with our stdin/stdout/stderr; return its exit code.
@@ -111,6 +111,14 @@ class CertifyCommand:
         if verdict is None:
             return EXIT_HARNESS_ERROR
         return EXIT_CODES[verdict]
+
+
+def _absolute_manifest_option(argument: str) -> str:
+    """`--coworld-manifest=REF` with REF as `absolute_reference` makes it: pytest runs in another folder."""
+    option, separator, reference = argument.partition("=")
+    if option == "--coworld-manifest" and separator:
+        return f"{option}={absolute_reference(reference)}"
+    return argument
 
 
 def _passed_on_to(child: subprocess.Popen[bytes]) -> Any:

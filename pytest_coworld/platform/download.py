@@ -149,7 +149,7 @@ def local_manifest_reference(reference: str, progress: TransferProgress, server:
 
     The server is `server`, else `$COWORLD_SERVER`, else the default. Raises `PlatformError`.
     """
-    if not is_coworld_id(reference) or Path(reference).exists():
+    if not is_coworld_id(reference) or _is_file(reference):
         return reference
     folder = downloads_cache() / reference
     engine = docker_engine()
@@ -159,6 +159,14 @@ def local_manifest_reference(reference: str, progress: TransferProgress, server:
             source = CoworldSource.from_record(client.get_coworld(reference))
             download_coworld(client, engine, source, folder, progress)
     return str(folder / MANIFEST_FILE)
+
+
+def _is_file(reference: str) -> bool:
+    """Whether `reference` names an existing path (a name too long for a path names none)."""
+    try:
+        return Path(reference).exists()
+    except OSError:
+        return False
 
 
 def _complete(folder: Path, engine: Any) -> bool:

@@ -14,8 +14,10 @@ import pytest
 from platform_testkit import tar_bytes
 from rich.console import Console
 
+from pytest_coworld.admission import CertifyCommand
 from pytest_coworld.cli.platform_options import redact
 from pytest_coworld.platform.credentials import load_token, require_token, save_token
+from pytest_coworld.platform.download import _is_file
 from pytest_coworld.platform.errors import PlatformError
 from pytest_coworld.platform.http_errors import server_message
 from pytest_coworld.platform.image_archive import (
@@ -254,3 +256,18 @@ def test_progress_is_a_live_bar_on_a_terminal_and_one_line_per_blob_elsewhere() 
     assert "layer 1/1 0123456789ab" in _report_one_blob(terminal)
     assert _report_one_blob(pipe) == "  layer 1/1 0123456789ab (2.5 MB): pushed\n"
     assert [human_size(size) for size in (999, 1000, 2_500_000_000)] == ["999 B", "1.0 kB", "2.5 GB"]
+
+
+def test_certify_passes_every_manifest_to_pytest_as_an_absolute_reference(tmp_path: Path) -> None:
+    command = CertifyCommand(
+        manifest="/abs/main.json",
+        extra=("--coworld-manifest=other.json", "--coworld-manifest=https://example.test/m.json", "-k", "x"),
+    )
+    argv = command.argv(tmp_path)
+
+    assert f"--coworld-manifest={Path('other.json').absolute()}" in argv
+    assert "--coworld-manifest=https://example.test/m.json" in argv and argv[-2:] == ["-k", "x"]
+
+
+def test_a_coworld_id_too_long_for_a_file_name_is_not_taken_for_a_path() -> None:
+    assert not _is_file("cow_" + "x" * 300)
