@@ -1,6 +1,7 @@
 """`coworld validate`: check a manifest against the contract and report every violation at once.
 
-Exit status: 0 valid, 1 invalid (every violation is listed), 2 the manifest could not be read.
+Exit status: 0 valid, 1 invalid (the first 50 violations are shown, --json lists all), 2 the manifest could
+not be read.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ ContractOption = Annotated[
         case_sensitive=False,
     ),
 ]
+
+VIOLATIONS_SHOWN = 50  # a hostile manifest can break a rule a million times: the first 50 say enough
 
 
 def validate_command(
@@ -92,11 +95,13 @@ def _print_valid(summary: dict[str, Any]) -> None:
 
 def _print_invalid(summary: dict[str, Any]) -> None:
     _line(f"invalid: {summary['source']} ({summary['generation']} manifest)", style="bold red")
-    for found in summary["violations"]:
+    for found in summary["violations"][:VIOLATIONS_SHOWN]:
         _line(f"  {found['path']}  [{found['rule']}]", style="bold")
         _line(f"    {found['message']}")
         _line(f"    hint: {found['hint']}", style="dim")
     count = len(summary["violations"])
+    if count > VIOLATIONS_SHOWN:
+        _line(f"  … and {count - VIOLATIONS_SHOWN} more (--json lists them all)")
     _line(f"{count} violation{'s' * (count != 1)} in {summary['source']}", style="bold red")
 
 

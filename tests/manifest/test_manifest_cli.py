@@ -82,6 +82,20 @@ def test_an_invalid_manifest_exits_1_and_lists_every_violation(tmp_path: Path, c
     ]
 
 
+def test_a_flood_of_violations_shows_the_first_50_and_json_has_them_all(
+    tmp_path: Path, classic_doc: Document
+) -> None:
+    classic_doc["variants"] = [{"id": f"v{i}", "name": "", "game_config": {"width": 1}} for i in range(60)]
+    path = _write(tmp_path, classic_doc)
+
+    text, as_json = _validate(path), _validate(path, "--json")
+
+    found = json.loads(as_json.stdout)["violations"]
+    assert text.exit_code == as_json.exit_code == 1 and len(found) > 60
+    assert f"  … and {len(found) - 50} more (--json lists them all)" in text.stdout.splitlines()
+    assert sum(line.startswith("    hint:") for line in text.stdout.splitlines()) == 50
+
+
 def test_json_output_of_a_valid_manifest(tmp_path: Path, current_doc: Document) -> None:
     current_doc["apiVersion"] = "coworld.softmax.com/v1"
     path = _write(tmp_path, current_doc)
