@@ -128,9 +128,20 @@ class ProbeGame:
             raise CheckBlocked("the game refuses even a valid slot and token (routes.player_socket)")
 
     def require_serving(self) -> None:
-        """Block a probe of a game that an earlier probe stopped (a game that crashes on a wrong token)."""
+        """Block a probe of a game that an earlier probe stopped (a game that crashes on a wrong token), or
+        whose episode is over (it waited for its players, or played, and exited)."""
         if self._stopped is not None:
             raise CheckBlocked(f"the probe game stopped serving after {self._stopped}")
+        ended = self.ended()
+        if ended:
+            raise CheckBlocked(ended)
+
+    def ended(self) -> str | None:
+        """Why the probe game is no longer there to probe, when its episode ended normally (it exited 0)."""
+        game = self.episode.game
+        if game is None or not game.exited or game.exit_code != 0:
+            return None
+        return "the probe game's episode was over (the game exited 0) before this probe could run"
 
     def _healthz_problem(self) -> str | None:
         """None when the game still answers `GET /healthz` with 200, else what it did instead."""

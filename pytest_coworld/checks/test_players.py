@@ -32,8 +32,9 @@ def test_reconnect(
         if other != slot:
             make_coworld_player(other)
     observation = reconnect(coworld_game.player_url(slot))  # the slot connected before: the control attempt
-    if observation.blocked:
-        raise CheckBlocked(f"reconnect could not be judged: {observation.blocked}")
+    blocked = observation.blocked or (observation.problem and coworld_game.ended())
+    if blocked:
+        raise CheckBlocked(f"reconnect could not be judged: {blocked}")
     record_property("coworld.observed", observation.describe())
     if observation.problem:
         raise CoworldCheckFailure(

@@ -79,6 +79,6 @@ def test_defects_json_lists_exactly_the_kit_defects() -> None:
 def test_each_defect_is_described_and_in_the_readme_table(defect: dict[str, object]) -> None:
     assert set(defect) == {"id", "target", "rule", "observed", "check", "examples"}
     assert all(isinstance(defect[key], str) and defect[key] for key in ("rule", "observed", "check"))
-    assert defect["examples"] == ["paint", "auction"]
+    assert defect["examples"] and set(defect["examples"]) <= {"paint", "auction"}  # where the zoo runs it
     readme = (EXAMPLES / "README.md").read_text()
     assert f"| `{defect['id']}` | {defect['target']} |" in readme
