@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from pytest_coworld.examples import build_example, example_manifest_path  # noqa: E402
-from pytest_coworld.runtime.labels import LABEL_ROLE, LABEL_RUN_ID, LABEL_TEST  # noqa: E402
+from pytest_coworld.runtime.engine_events import games_created  # noqa: E402
 
 TARGETS = ("paint", "auction")
 
@@ -57,22 +57,6 @@ def certify_once(workers: int) -> tuple[str, float, str]:
         return results["verdict"], time.monotonic() - started, results["run_id"]
 
 
-def games_started(client: docker.DockerClient, run_id: str, since: int) -> Counter[tuple[str, str]]:
-    events = client.events(
-        since=since,
-        until=int(time.time()) + 1,
-        filters={"type": "container", "event": "create", "label": f"{LABEL_ROLE}=game"},
-        decode=True,
-    )
-    counted: Counter[tuple[str, str]] = Counter()
-    for event in events:
-        labels = event["Actor"]["Attributes"]
-        if labels.get(LABEL_RUN_ID, "").startswith(run_id):
-            target = next(name for name in TARGETS if f"-{name}-" in labels["name"])
-            counted[(target, labels.get(LABEL_TEST, "?"))] += 1
-    return counted
-
-
 def main(runs: int, worker_counts: list[int]) -> int:
     for name in TARGETS:
         build_example(name)
@@ -85,7 +69,7 @@ def main(runs: int, worker_counts: list[int]) -> int:
         for number in range(1, runs + 1):
             since = int(time.time())
             verdict, wall, run_id = certify_once(workers)
-            counted = games_started(client, run_id, since)
+            counted = games_created(client, run_id, since, TARGETS)
             right = verdict == "certified" and counted == expected
             failures += not right
             shown = ", ".join(f"{t}/{k}: {n}" for (t, k), n in sorted(counted.items()))

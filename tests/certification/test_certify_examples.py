@@ -7,7 +7,6 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,8 @@ from pytest_coworld.checks.catalog import CHECKS
 from pytest_coworld.cli.app import app
 from pytest_coworld.examples import example_manifest_path
 from pytest_coworld.reporting.results_json import validate_results
-from pytest_coworld.runtime.labels import LABEL_ROLE, LABEL_RUN_ID, LABEL_TEST
+from pytest_coworld.runtime.engine_events import games_created
+from pytest_coworld.runtime.labels import LABEL_RUN_ID
 
 
 def test_both_examples_certify_in_parallel_with_clean_reports(certify: Any, docker_client: Any) -> None:
@@ -54,7 +54,7 @@ def test_both_examples_certify_in_parallel_with_clean_reports(certify: Any, dock
 
     run_id = run.report["run_id"]
     assert _resources_of(docker_client, run_id) == []
-    assert _games_started(docker_client, run_id, started) == {
+    assert games_created(docker_client, run_id, started, ("paint", "auction")) == {
         ("paint", "certification"): 1,
         ("paint", "probe"): 1,
         ("auction", "certification"): 1,
@@ -77,23 +77,6 @@ def test_a_one_second_episode_is_certified(certify: Any, tmp_path: Path) -> None
     assert run.ids_with("paint", "failed", "error", "warning") == set()
     live = {"browser.global_viewer", "browser.player_page", "viewer.first_message", "players.connected"}
     assert live <= run.ids_with("paint", "passed")
-
-
-def _games_started(client: Any, run_id: str, since: int) -> Counter[tuple[str, str]]:
-    """(target, episode kind) of every game container of the run, counted from the engine's events."""
-    events = client.events(
-        since=since,
-        until=int(time.time()) + 1,
-        filters={"type": "container", "event": "create", "label": f"{LABEL_ROLE}=game"},
-        decode=True,
-    )
-    counted: Counter[tuple[str, str]] = Counter()
-    for event in events:
-        labels = event["Actor"]["Attributes"]
-        if labels.get(LABEL_RUN_ID, "").startswith(run_id) and labels.get(LABEL_TEST) != "replay":
-            target = next(t for t in ("paint", "auction") if f"-{t}-" in labels["name"])
-            counted[(target, labels[LABEL_TEST])] += 1
-    return counted
 
 
 def coworld(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
