@@ -466,7 +466,9 @@ class Episode:
         return found
 
     def _container_facts(self, source: str, handle: ContainerHandle, log: str) -> ContainerFacts:
-        return ContainerFacts(source, handle.spec.image, handle.exit_code, handle.exited_by_itself, log)
+        return ContainerFacts(
+            source, handle.spec.image, handle.exit_code, handle.exited_by_itself, log, handle.exited_at
+        )
 
     def _facts(self, logs: dict[str, str], files: dict[str, Any]) -> EpisodeFacts:
         players = [

@@ -18,13 +18,14 @@ from pytest_coworld.wire.transcript import SlotWire
 
 @dataclass(frozen=True)
 class ContainerFacts:
-    """How one container ended and what it logged (already redacted)."""
+    """How one container ended, when (monotonic seconds), and what it logged (already redacted)."""
 
     source: str
     image: str
     exit_code: int | None
     exited_by_itself: bool
     log: str
+    exited_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -157,12 +158,13 @@ def _reported_player_failure(facts: EpisodeFacts) -> Outcome | None:
 
 
 def _player_exit_code(facts: EpisodeFacts) -> Outcome | None:
-    for player in facts.players:
-        container = player.container
-        if container.exited_by_itself and container.exit_code != 0:
-            message = f"player {player.slot} ({container.image}) exited with code {container.exit_code}"
-            return _player_outcome(OutcomeKind.PLAYER_FAILED, message, player)
-    return None
+    """The first player to exit non-zero; the runner stops the game then, so later exits are consequences."""
+    failed = [p for p in facts.players if p.container.exited_by_itself and p.container.exit_code != 0]
+    if not failed:
+        return None
+    player = min(failed, key=lambda p: (p.container.exited_at is None, p.container.exited_at or 0.0, p.slot))
+    message = f"player {player.slot} ({player.container.image}) exited with code {player.container.exit_code}"
+    return _player_outcome(OutcomeKind.PLAYER_FAILED, message, player)
 
 
 def _never_connected(facts: EpisodeFacts) -> Outcome | None:

@@ -177,13 +177,21 @@ def test_player_failure_files() -> None:
 # -- judging -------------------------------------------------------------------------------------------------
 
 
-def _container(source: str, exit_code: int | None = 0, by_itself: bool = True) -> ContainerFacts:
-    return ContainerFacts(source, "image", exit_code, by_itself, f"{source} log line")
+def _container(
+    source: str, exit_code: int | None = 0, by_itself: bool = True, exited_at: float | None = None
+) -> ContainerFacts:
+    return ContainerFacts(source, "image", exit_code, by_itself, f"{source} log line", exited_at)
 
 
-def _player(slot: int, exit_code: int | None = 0, by_itself: bool = True, played: bool = True) -> Any:
+def _player(
+    slot: int,
+    exit_code: int | None = 0,
+    by_itself: bool = True,
+    played: bool = True,
+    exited_at: float | None = None,
+) -> Any:
     wire = SlotWire(slot, (PLAYED,) if played else ())
-    return PlayerFacts(slot, _container(f"player-{slot}", exit_code, by_itself), wire)
+    return PlayerFacts(slot, _container(f"player-{slot}", exit_code, by_itself, exited_at), wire)
 
 
 def _facts(**changes: Any) -> EpisodeFacts:
@@ -232,6 +240,11 @@ def _facts(**changes: Any) -> EpisodeFacts:
         ({"player_failure": b"oops"}, OutcomeKind.RESULTS_MALFORMED, None),
         ({"players": [_player(0), _player(1, 3)], "timed_out": True}, OutcomeKind.PLAYER_FAILED, 1),
         (
+            {"players": [_player(0, 1, exited_at=12.5), _player(1, 1, exited_at=10.0)], "results": None},
+            OutcomeKind.PLAYER_FAILED,
+            1,
+        ),
+        (
             {"players": [_player(0, played=False), _player(1)], "timed_out": True},
             OutcomeKind.PLAYER_NEVER_CONNECTED,
             0,
@@ -261,6 +274,7 @@ def _facts(**changes: Any) -> EpisodeFacts:
         "reported-player-failure",
         "unreadable-player-failure",
         "player-crash-beats-timeout",
+        "first-player-crash-is-the-cause",
         "never-connected-beats-timeout",
         "timeout",
         "results-missing",
