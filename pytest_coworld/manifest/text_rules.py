@@ -69,6 +69,15 @@ def text_problems(path: Path, value: str, kind: TextKind) -> list[Violation]:
                 f"remove it: {kind.noun} is one line of printable text",
             )
         )
+    if kind is ENV_NAME and ("=" in value or not value):
+        found.append(
+            violation(
+                path,
+                "env.name",
+                f"the env name {short_json(value)} is empty or holds `=`, which would set another variable",
+                "name each variable with letters, digits and underscores",
+            )
+        )
     if len(value) > kind.limit:
         found.append(
             violation(

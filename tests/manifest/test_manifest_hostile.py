@@ -280,6 +280,28 @@ VIOLATIONS = {
     "bundle-backslashes-climb": Bad(_bundle("..\\..\\x"), "game.replay_viewer.bundle", BUNDLE),
     "bundle-url": Bad(_bundle("https://viewer.example/"), "game.replay_viewer.bundle", BUNDLE),
     "player-file-climbs-out": Bad(_set("player.0.file", "../bot.py"), "player[0].file", "runnable.file-path"),
+    "image-digest-not-hex": Bad(
+        _set("game.runnable.image", "tiles@sha256:xyz"), "game.runnable.image", IMAGE
+    ),
+    "image-tag-129-characters": Bad(
+        _set("game.runnable.image", "tiles:" + "t" * 129), "game.runnable.image", IMAGE
+    ),
+    "image-two-colons": Bad(_set("player.0.image", "tiles::1"), "player[0].image", IMAGE),
+    "image-leading-dash": Bad(_set("player.0.image", "-tiles:1"), "player[0].image", IMAGE),
+    "image-climbs-mid-path": Bad(_set("player.0.image", "registry.example/../x:1"), "player[0].image", IMAGE),
+    "image-with-newline": Bad(_set("player.0.image", "tiles:1\nFROM x"), "player[0].image", IMAGE),
+    "image-with-query": Bad(_set("player.0.image", "tiles:1?x=y"), "player[0].image", IMAGE),
+    "run-argument-with-escape": Bad(
+        _set("game.runnable.run.0", "\x1b]0;title\x07"), "game.runnable.run[0]", CONTROL
+    ),
+    "player-env-value-with-nul": Bad(_set("player.0.env", {"K": "v\x00"}), "player[0].env.K", CONTROL),
+    "env-name-sets-another": Bad(_set("player.0.env", {"A=B": "v"}), 'player[0].env["A=B"]', "env.name"),
+    "env-name-empty": Bad(_set("game.runnable.env", {"": "v"}), 'game.runnable.env[""]', "env.name"),
+    "config-schema-ref-to-nowhere": Bad(
+        _config({"$ref": "#/$defs/none"}), f"{WIDTH}.$ref", "json-schema.unresolvable-ref"
+    ),
+    "bundle-with-nul": Bad(_bundle("viewer\x00"), "game.replay_viewer.bundle", CONTROL),
+    "variant-name-5000-characters": Bad(_set("variants.0.name", "n" * 5000), "variants[0].name", TOO_LONG),
 }
 
 
@@ -297,7 +319,7 @@ def test_hostile_content_is_a_violation(current_doc: Document, bad: Bad) -> None
 
 
 def test_there_are_many_hostile_inputs() -> None:
-    assert len(LOAD_ERRORS) + len(ENDLESS_ANSWERS) + len(SLOW_ANSWERS) + len(VIOLATIONS) >= 30
+    assert len(LOAD_ERRORS) + len(ENDLESS_ANSWERS) + len(SLOW_ANSWERS) + len(VIOLATIONS) >= 60
 
 
 SOUND_WIDTHS = {
