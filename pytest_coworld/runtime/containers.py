@@ -1,6 +1,7 @@
 """One container of an episode: created, started, watched for its exit, stopped, read and removed.
 
-`GameContainer` adds the published port, `base_url` and the healthz wait; `PlayerContainer` adds the slot.
+`GameContainer` adds `base_url` (its own published port, or its front door's) and the healthz wait;
+`PlayerContainer` adds the slot.
 A background thread blocks in `docker wait` so the exit is noticed at once without polling the engine.
 """
 
@@ -26,9 +27,15 @@ from pytest_coworld.runtime.settings import ResourceLimits
 
 GAME_PORT = 8080
 HEALTHZ_POLL_SECONDS = 0.05
+LOG_KEEP_BYTES = 8 * 1024 * 1024  # of a container's log, the most kept in memory and in the artifacts
+KEPT_CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID", "KILL"]
+"""What an image's entrypoint commonly needs (own or hand over files, drop to a user, signal its children);
+the rest of the engine's default set (NET_RAW, NET_BIND_SERVICE, MKNOD, SYS_CHROOT, SETPCAP, SETFCAP, FSETID,
+AUDIT_WRITE) goes: a game listens on 8080 and talks websockets, which needs none of them."""
 SANDBOX = {
-    # no setuid-bit privilege gains; the engine's default capabilities stay (the platform's runner keeps them)
-    "security_opt": ["no-new-privileges"],
+    "cap_drop": ["ALL"],
+    "cap_add": KEPT_CAPABILITIES,
+    "security_opt": ["no-new-privileges"],  # no privilege gains through setuid binaries
     "pids_limit": 1024,  # a fork bomb in a game or player stops here instead of taking the host down
     # logs capped (and readable with `docker logs` whatever the engine's default log driver)
     "log_config": {"type": "json-file", "config": {"max-size": "20m", "max-file": "2"}},
@@ -48,7 +55,7 @@ class ContainerSpec:
     env: dict[str, str] = field(default_factory=dict)
     network: str | None = None
     extra_networks: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    publish_game_port: bool = False
+    publish_port: int | None = None
     mounts: dict[str, dict[str, str]] = field(default_factory=dict)
     limits: ResourceLimits = field(default_factory=ResourceLimits)
 
@@ -68,13 +75,14 @@ class ContainerSpec:
             kwargs["command"] = self.run[1:] or None
         if self.network:
             kwargs["network"] = self.network
-        if self.publish_game_port:
-            kwargs["ports"] = {f"{GAME_PORT}/tcp": ("127.0.0.1", None)}
+        if self.publish_port is not None:
+            kwargs["ports"] = {f"{self.publish_port}/tcp": ("127.0.0.1", None)}
         return kwargs
 
 
 class ContainerHandle:
-    """A started container and the facts about it: exit code, whether the runner stopped it, logs."""
+    """A started container and the facts about it: exit code, whether the runner stopped it, logs, and the
+    host port (on 127.0.0.1) of its `spec.publish_port`."""
 
     def __init__(self, client: docker.DockerClient, spec: ContainerSpec) -> None:
         self.client = client
@@ -83,6 +91,7 @@ class ContainerHandle:
         self.started_at: float | None = None
         self.exited_at: float | None = None
         self.exit_code: int | None = None
+        self.host_port: int | None = None
         self.stopped_by_runner = False
         self.on_exit: Callable[[ContainerHandle], None] | None = None
         self._exited = Event()
@@ -103,7 +112,15 @@ class ContainerHandle:
                 self.client.networks.get(network).connect(self.container, aliases=list(aliases))
             self.container.start()
         self.started_at = time.monotonic()
+        if self.spec.publish_port is not None:
+            self.host_port = self._published_port(self.spec.publish_port)
         threading.Thread(target=self._watch_exit, name=f"wait-{self.name}", daemon=True).start()
+
+    def _published_port(self, port: int) -> int | None:
+        with docker_errors(f"inspecting container {self.name}"):
+            self.container.reload()
+        bindings = (self.container.attrs["NetworkSettings"]["Ports"] or {}).get(f"{port}/tcp") or []
+        return int(bindings[0]["HostPort"]) if bindings else None
 
     def _watch_exit(self) -> None:
         while True:
@@ -174,13 +191,19 @@ class ContainerHandle:
         return False
 
     def logs(self) -> str:
-        """stdout and stderr, interleaved; empty when the container is gone."""
+        """stdout and stderr, interleaved, at most their last LOG_KEEP_BYTES (with a note of the cut); empty
+        when the container is gone."""
         if self.container is None:
             return ""
         try:
-            return bytes(self.container.logs(stdout=True, stderr=True)).decode("utf-8", "replace")
+            log = bytes(self.container.logs(stdout=True, stderr=True))
         except (docker.errors.APIError, requests.exceptions.RequestException):
             return ""
+        if len(log) <= LOG_KEEP_BYTES:
+            return log.decode("utf-8", "replace")
+        cut = len(log) - LOG_KEEP_BYTES
+        note = f"[pytest-coworld: the first {cut:,} bytes cut; the last {LOG_KEEP_BYTES:,} follow]"
+        return f"{note}\n{log[-LOG_KEEP_BYTES:].decode('utf-8', 'replace')}"
 
     def read_file(self, path: str) -> bytes | None:
         """A file from the container's filesystem (mounts included, also after exit); None when absent."""
@@ -224,33 +247,35 @@ class HealthCheck:
 
 
 class GameContainer(ContainerHandle):
-    """The game: its 8080/tcp is published on 127.0.0.1 with an ephemeral host port."""
+    """The game, reached from the host on 127.0.0.1: through `front_door` (a container that publishes a port
+    and passes it through to the game, which then needs no published port and no route outward), else
+    through its own published 8080/tcp."""
 
-    def __init__(self, client: docker.DockerClient, spec: ContainerSpec) -> None:
+    def __init__(
+        self, client: docker.DockerClient, spec: ContainerSpec, front_door: ContainerHandle | None = None
+    ) -> None:
         super().__init__(client, spec)
-        self.host_port: int | None = None
+        self.front_door = front_door
 
-    def start(self) -> None:
-        super().start()
-        with docker_errors(f"inspecting container {self.name}"):
-            self.container.reload()
-        bindings = (self.container.attrs["NetworkSettings"]["Ports"] or {}).get(f"{GAME_PORT}/tcp") or []
-        self.host_port = int(bindings[0]["HostPort"]) if bindings else None
+    @property
+    def reached_at(self) -> int | None:
+        """The host port on 127.0.0.1 that reaches the game."""
+        return (self.front_door or self).host_port
 
     @property
     def base_url(self) -> str:
         """`http://127.0.0.1:<port>`: the game as the host reaches it."""
-        if self.host_port is None:
+        if self.reached_at is None:
             raise RuntimeError(f"{self.name} has no published port (not started, or exited at once)")
-        return f"http://127.0.0.1:{self.host_port}"
+        return f"http://127.0.0.1:{self.reached_at}"
 
     def wait_healthy(self, timeout: float, cancel: Event | None = None) -> HealthCheck:
         """Poll `GET /healthz` every 50 ms until it answers 200, the container exits, or `timeout` passes."""
         deadline = time.monotonic() + timeout
         last_http, last_error = "", "no answer"
         while not self.exited and time.monotonic() < deadline and not (cancel and cancel.is_set()):
-            if self.host_port is not None:
-                status, answer = _healthz(self.host_port)
+            if self.reached_at is not None:
+                status, answer = _healthz(self.reached_at)
                 if status == 200:
                     return HealthCheck(True)
                 last_http, last_error = (answer, last_error) if status else (last_http, answer)

@@ -41,6 +41,7 @@ from pytest_coworld.runtime.containers import (
 )
 from pytest_coworld.runtime.docker_api import image_id
 from pytest_coworld.runtime.errors import EpisodeCancelled, InfrastructureError
+from pytest_coworld.runtime.front_door import front_door_spec
 from pytest_coworld.runtime.judge import ContainerFacts, EpisodeFacts, PlayerFacts, judge
 from pytest_coworld.runtime.labels import LABEL_EPISODE, new_episode_id
 from pytest_coworld.runtime.networks import GAME_ALIAS, EpisodeNetworks
@@ -49,7 +50,13 @@ from pytest_coworld.runtime.outcome import log_tail
 from pytest_coworld.runtime.record import RECORD_FILE, RECORD_FORMAT, EpisodeResult
 from pytest_coworld.runtime.run import RunContext
 from pytest_coworld.runtime.spec import EpisodeSpec
-from pytest_coworld.runtime.workspace import CONFIG_FILE, PLAYER_FAILURE_FILE, RESULTS_FILE, Workspace
+from pytest_coworld.runtime.workspace import (
+    CONFIG_FILE,
+    PLAYER_FAILURE_FILE,
+    RESULTS_FILE,
+    FileTooLarge,
+    Workspace,
+)
 from pytest_coworld.wire.image import ensure_relay_image
 from pytest_coworld.wire.recorder import WireRecorder
 from pytest_coworld.wire.transcript import Connection, SlotWire, Transcript
@@ -108,7 +115,7 @@ class Episode:
 
     @property
     def base_url(self) -> str:
-        """`http://127.0.0.1:<port>`: the game's published port, for probes from the host."""
+        """`http://127.0.0.1:<port>`: the game as the host's probes reach it (through the relay's door)."""
         if self.game is None:
             raise RuntimeError("the game is not started; call start_game() first")
         return self.game.base_url
@@ -145,8 +152,8 @@ class Episode:
         if self.failed:
             return False
         with self._phase(Phase.STARTING_GAME, "game_start"), self._recording_failures(), self.run.creating():
-            self.game = GameContainer(self.run.client, self._game_spec())
             self.relay = WireRecorder(self.run.client, self._relay_spec(relay_image), self._wire_changed)
+            self.game = GameContainer(self.run.client, self._game_spec(), front_door=self.relay.handle)
             with ThreadPoolExecutor(2) as pool:
                 for started in [pool.submit(self.game.start), pool.submit(self.relay.start)]:
                     started.result()
@@ -270,23 +277,21 @@ class Episode:
             labels=self._labels("game"),
             run=game.run,
             env={**game.env, **self.workspace.game_env()},
-            network=self.networks.public_name,
-            publish_game_port=True,
+            network=self.networks.backend_name,
             mounts=self.workspace.mounts(),
             limits=self.spec.limits,
         )
 
     def _relay_spec(self, image: str) -> ContainerSpec:
-        """The wire relay: the game's alias on the players' network, the game itself behind it."""
+        """The wire relay: the players' and the host's door to the game."""
         assert self.networks is not None
-        upstream = f"{self.run.resource_name(self.id, 'game')}:{GAME_PORT}"
-        return ContainerSpec(
-            name=self.run.resource_name(self.id, "relay"),
-            image=image,
-            labels=self._labels("relay"),
-            run=["python3", "-u", "/relay.py", "--port", str(GAME_PORT), "--upstream", upstream],
-            network=self.networks.public_name,
-            extra_networks=((self.networks.private_name, (GAME_ALIAS,)),),
+        return front_door_spec(
+            self.run.resource_name(self.id, "relay"),
+            image,
+            self._labels("relay"),
+            self.run.resource_name(self.id, "game"),
+            self.networks,
+            players=True,
         )
 
     def _require_relay(self) -> None:
@@ -448,22 +453,31 @@ class Episode:
         workspace = self.workspace
         if workspace is None:
             return {"results": None, "player_failure": None, "replay_problem": "the game never ran"}
-        found: dict[str, Any] = {}
+        found: dict[str, Any] = {"results_problem": None}
         for key, name in (("results", RESULTS_FILE), ("player_failure", PLAYER_FAILURE_FILE)):
-            raw = workspace.read(name, self.game)
+            try:
+                raw = workspace.read(name, self.game)
+            except FileTooLarge as too_large:
+                raw, found["results_problem"] = None, found["results_problem"] or str(too_large)
             found[key] = None if raw is None else folder.redactor.data(raw)
             if raw is not None:
                 folder.write_bytes(name, raw)
-        replay_path = workspace.path(workspace.replay_name)
-        uri = workspace.game_env()["COGAME_SAVE_REPLAY_URI"]
-        if replay_path.is_dir():
-            found["replay_problem"] = f"the replay at {uri} is a folder; the game must write one file there"
-        elif (replay := workspace.read(workspace.replay_name, self.game)) is None:
-            found["replay_problem"] = f"the game wrote no replay at {uri} (COGAME_SAVE_REPLAY_URI)"
-        else:
-            folder.write_bytes(workspace.replay_name, replay)
-            found["replay_problem"] = None if replay else f"the replay at {uri} is empty"
+        found["replay_problem"] = self._copy_replay(workspace, folder)
         return found
+
+    def _copy_replay(self, workspace: Workspace, folder: ArtifactsFolder) -> str | None:
+        """Copy the replay into the artifacts folder; what is wrong with it, if anything."""
+        uri = workspace.game_env()["COGAME_SAVE_REPLAY_URI"]
+        if workspace.path(workspace.replay_name).is_dir():
+            return f"the replay at {uri} is a folder; the game must write one file there"
+        try:
+            replay = workspace.read(workspace.replay_name, self.game)
+        except FileTooLarge as too_large:
+            return f"the replay at {uri}: {too_large}"
+        if replay is None:
+            return f"the game wrote no replay at {uri} (COGAME_SAVE_REPLAY_URI)"
+        folder.write_bytes(workspace.replay_name, replay)
+        return None if replay else f"the replay at {uri} is empty"
 
     def _container_facts(self, source: str, handle: ContainerHandle, log: str) -> ContainerFacts:
         return ContainerFacts(
@@ -490,6 +504,7 @@ class Episode:
             timed_out=self._timed_out,
             results=files["results"],
             player_failure=files["player_failure"],
+            results_problem=files["results_problem"],
             replay_problem=files["replay_problem"],
             players=players,
             infrastructure_error=self._infrastructure_error,

@@ -37,7 +37,8 @@ class PlayerFacts:
 
 @dataclass(frozen=True)
 class EpisodeFacts:
-    """Everything the runner observed; `replay_problem` is None when a replay was written."""
+    """Everything the runner observed; `replay_problem` is None when a replay was written, `results_problem`
+    says why results or a player failure report were left unread."""
 
     slot_count: int
     results_schema: dict[str, Any]
@@ -47,6 +48,7 @@ class EpisodeFacts:
     timed_out: bool = False
     results: bytes | None = None
     player_failure: bytes | None = None
+    results_problem: str | None = None
     replay_problem: str | None = None
     players: list[PlayerFacts] = field(default_factory=list)
     infrastructure_error: str | None = None
@@ -186,6 +188,8 @@ def _timeout(facts: EpisodeFacts) -> Outcome | None:
 
 
 def _results(facts: EpisodeFacts, results: ResultsCheck | None) -> Outcome | None:
+    if facts.results_problem is not None:
+        return _game_outcome(OutcomeKind.RESULTS_MALFORMED, facts.results_problem, facts)
     if results is None:
         return _game_outcome(
             OutcomeKind.RESULTS_MISSING,

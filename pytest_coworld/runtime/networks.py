@@ -1,4 +1,4 @@
-"""The two per-episode networks: a private one for game and players, and one to publish the game's port."""
+"""The three per-episode networks: the players', the game's, and the one through which the host reaches it."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import docker.errors
 from pytest_coworld.runtime.docker_api import docker_errors, is_gone
 
 GAME_ALIAS = "game"
+NO_HOST_ADDRESS = {"com.docker.network.bridge.inhibit_ipv4": "true"}
+"""The host gets no address on an internal network's bridge: its containers cannot reach the host at all."""
 
 
 def _remove_network(network: Any) -> None:
@@ -29,16 +31,21 @@ def _result_or_none(future: Future[Any]) -> Any:
 class EpisodeNetworks:
     """A context manager creating, then removing, the networks of one episode.
 
-    `private` is `internal=True`: players on it reach nothing but the game, which joins it under the alias
-    `game`. Docker publishes no port of a container attached only to an internal network, so the game also
-    joins `public`, an ordinary bridge through which 8080/tcp is published on 127.0.0.1 for the host's probes.
+    `private` (the players') and `backend` (the game's) are internal and give the host no address: what is on
+    them reaches only the other containers there, never the host or the outside. The wire relay joins both,
+    as `game` on `private`, and `public`, an ordinary bridge on which it publishes the host's door to the game
+    on 127.0.0.1 (Docker publishes no port of a container attached only to internal networks).
     """
 
-    def __init__(self, client: docker.DockerClient, name_prefix: str, labels: dict[str, str]) -> None:
+    def __init__(
+        self, client: docker.DockerClient, name_prefix: str, labels: dict[str, str], players: bool = True
+    ) -> None:
         self.client = client
         self.name_prefix = name_prefix
         self.labels = labels
+        self.players = players  # False: no `private` network (a replay server has no players)
         self.private: Any = None
+        self.backend: Any = None
         self.public: Any = None
 
     @property
@@ -46,38 +53,48 @@ class EpisodeNetworks:
         return f"{self.name_prefix}-private"
 
     @property
+    def backend_name(self) -> str:
+        return f"{self.name_prefix}-backend"
+
+    @property
     def public_name(self) -> str:
         return f"{self.name_prefix}-public"
 
     def create(self) -> EpisodeNetworks:
-        """Create both networks (in parallel: each takes ~0.1 s); on failure remove what was made."""
-        futures: list[Future[Any]] = []
+        """Create the networks (in parallel: each takes ~0.1 s); on failure remove what was made."""
+        wanted = {"backend": (self.backend_name, True), "public": (self.public_name, False)}
+        if self.players:
+            wanted["private"] = (self.private_name, True)
+        futures: dict[str, Future[Any]] = {}
         try:
-            with docker_errors("creating the episode networks"), ThreadPoolExecutor(2) as pool:
-                futures = [
-                    pool.submit(self._create, self.private_name, True),
-                    pool.submit(self._create, self.public_name, False),
-                ]
-                self.private, self.public = (future.result() for future in futures)
+            with docker_errors("creating the episode networks"), ThreadPoolExecutor(len(wanted)) as pool:
+                futures = {key: pool.submit(self._create, *made) for key, made in wanted.items()}
+                for key, future in futures.items():
+                    setattr(self, key, future.result())
         except BaseException:
-            made = [_result_or_none(future) for future in futures] or [None, None]
-            self.private, self.public = made
+            for key, future in futures.items():
+                setattr(self, key, _result_or_none(future))
             self.remove()
             raise
         return self
 
     def _create(self, name: str, internal: bool) -> Any:
         return self.client.networks.create(
-            name, driver="bridge", internal=internal, labels=self.labels, check_duplicate=True
+            name,
+            driver="bridge",
+            internal=internal,
+            options=NO_HOST_ADDRESS if internal else None,
+            labels=self.labels,
+            check_duplicate=True,
         )
 
     def remove(self) -> None:
-        """Remove both networks in parallel (their containers must be gone first); missing ones are fine."""
-        networks = [network for network in (self.private, self.public) if network is not None]
+        """Remove the networks in parallel (their containers must be gone first); missing ones are fine."""
+        networks = [network for network in (self.private, self.backend, self.public) if network is not None]
         if networks:
-            with ThreadPoolExecutor(2) as pool:
+            with ThreadPoolExecutor(3) as pool:
                 list(pool.map(_remove_network, networks))
-        self.private = self.public = None
+        self.private = self.backend = self.public = None
 
     def __enter__(self) -> EpisodeNetworks:
         return self.create()

@@ -19,14 +19,17 @@ from urllib.parse import quote
 import docker.errors
 
 from pytest_coworld.manifest.models import Generation, LoadedManifest, Runnable
-from pytest_coworld.runtime.containers import ContainerSpec, GameContainer
+from pytest_coworld.runtime.containers import ContainerHandle, ContainerSpec, GameContainer
 from pytest_coworld.runtime.docker_api import image_id
 from pytest_coworld.runtime.errors import CoworldRuntimeError, InfrastructureError, ReplayNotSupported
+from pytest_coworld.runtime.front_door import front_door_spec
+from pytest_coworld.runtime.networks import EpisodeNetworks
 from pytest_coworld.runtime.outcome import log_tail
 from pytest_coworld.runtime.record import RECORD_FILE
 from pytest_coworld.runtime.run import RunContext
 from pytest_coworld.runtime.settings import DEFAULT_HEALTHZ_SECONDS, ResourceLimits
 from pytest_coworld.runtime.workspace import MOUNT_POINT, replay_file_name
+from pytest_coworld.wire.image import ensure_relay_image
 
 
 class ReplayMode(StrEnum):
@@ -63,6 +66,8 @@ class ReplayServer:
         self.limits = limits or ResourceLimits()
         self.healthz_timeout = healthz_timeout
         self.container: GameContainer | None = None
+        self.door: ContainerHandle | None = None
+        self.networks: EpisodeNetworks | None = None
 
     @classmethod
     def for_manifest(
@@ -145,20 +150,20 @@ class ReplayServer:
         return {**self.game_runnable.env, "COGAME_HOST": "0.0.0.0", "COGAME_PORT": "8080", **mode_env}
 
     def start(self) -> ReplayServer:
-        """Start the container and wait for `/healthz`; raise ReplayServerUnhealthy (and remove it) if not."""
-        spec = ContainerSpec(
-            name=self.run.resource_name("replay", uuid.uuid4().hex[:6]),
-            image=self.game_runnable.image or "",
-            labels=self.run.identity.labels("replay"),
-            run=self.game_runnable.run,
-            env=self._env(),
-            publish_game_port=True,
-            mounts={str(self.replay_file): {"bind": f"{MOUNT_POINT}/{self.replay_file.name}", "mode": "ro"}},
-            limits=self.limits,
-        )
-        self.container = GameContainer(self.run.client, spec)
+        """Start the game behind its front door and wait for `/healthz`; raise ReplayServerUnhealthy (and
+        remove it) if not."""
+        name = self.run.resource_name("replay", uuid.uuid4().hex[:6])
+        labels = self.run.identity.labels("replay")
         try:
             with self.run.creating():
+                relay_image = ensure_relay_image(self.run.client)
+                self.networks = EpisodeNetworks(self.run.client, name, labels, players=False).create()
+                door = front_door_spec(
+                    f"{name}-door", relay_image, labels, name, self.networks, players=False
+                )
+                self.door = ContainerHandle(self.run.client, door)
+                self.container = GameContainer(self.run.client, self._game_spec(name, labels), self.door)
+                self.door.start()
                 self.container.start()
             health = self.container.wait_healthy(self.healthz_timeout, self.run.cancel)
         except BaseException:
@@ -178,12 +183,28 @@ class ReplayServer:
             )
         return self
 
+    def _game_spec(self, name: str, labels: dict[str, str]) -> ContainerSpec:
+        assert self.networks is not None
+        return ContainerSpec(
+            name=name,
+            image=self.game_runnable.image or "",
+            labels=labels,
+            run=self.game_runnable.run,
+            env=self._env(),
+            network=self.networks.backend_name,
+            mounts={str(self.replay_file): {"bind": f"{MOUNT_POINT}/{self.replay_file.name}", "mode": "ro"}},
+            limits=self.limits,
+        )
+
     def logs(self) -> str:
         return self.container.logs() if self.container else ""
 
     def close(self) -> None:
-        if self.container is not None:
-            self.container.remove()
+        for handle in (self.container, self.door):
+            if handle is not None:
+                handle.remove()
+        if self.networks is not None:
+            self.networks.remove()
 
     def __enter__(self) -> ReplayServer:
         return self.start()

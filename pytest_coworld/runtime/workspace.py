@@ -15,6 +15,20 @@ CONFIG_FILE = "config.json"
 RESULTS_FILE = "results.json"
 PLAYER_FAILURE_FILE = "player_failure.json"
 REPLAY_FILES = {False: "replay.json", True: "replay"}
+MIB = 1024 * 1024
+READ_LIMITS = {CONFIG_FILE: 16 * MIB, RESULTS_FILE: 16 * MIB, PLAYER_FAILURE_FILE: 1 * MIB}
+REPLAY_READ_LIMIT = 256 * MIB
+"""The most the harness reads into memory of each file a game writes (a certification episode is short)."""
+
+
+class FileTooLarge(Exception):
+    """A file the game wrote is larger than the harness reads; it is left unread."""
+
+    def __init__(self, name: str, size: int, limit: int) -> None:
+        super().__init__(
+            f"{name} is {size / MIB:,.1f} MiB, more than the {limit // MIB} MiB the harness reads of it "
+            "from a certification episode; it was not read"
+        )
 
 
 def replay_file_name(generation: Generation) -> str:
@@ -60,10 +74,14 @@ class Workspace:
         return self.path(name).exists()
 
     def read(self, name: str, container: ContainerHandle | None = None) -> bytes | None:
-        """The bytes of a file the game wrote; via the container when the host may not read it (mode 0600)."""
+        """The bytes of a file the game wrote; via the container when the host may not read it (mode 0600).
+        None when absent; FileTooLarge above its read limit."""
         target = self.path(name)
         if not target.exists():
             return None
+        limit = READ_LIMITS.get(name, REPLAY_READ_LIMIT)
+        if (size := target.stat().st_size) > limit:
+            raise FileTooLarge(name, size, limit)
         try:
             return target.read_bytes()
         except PermissionError:

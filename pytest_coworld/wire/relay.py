@@ -1,11 +1,12 @@
 """The players' wire relay: a transparent websocket relay that records what passes (runs in a container).
 
 Players reach the game only through this relay: it listens on 8080 under the game's network alias and
-forwards every connection to the real game. An HTTP request is passed through unchanged; after a `101`
+forwards every connection to the real game. With `--host-port` it is also the host's front door to the game,
+passing those connections through unrecorded. An HTTP request is passed through unchanged; after a `101`
 upgrade every websocket frame is parsed and forwarded byte for byte (text, binary, ping, pong, close), so
 the relay never changes what either side sees. Each connection is described on stdout as JSON lines:
 
-    {"t": 1764540000.12, "e": "listening", "port": 8080}
+    {"t": 1764540000.12, "e": "listening", "port": 8080, "host_port": 8081}
     {"t": ..., "e": "open", "c": 1, "peer": "172.18.0.3", "method": "GET", "path": "/player", "slot": "0",
      "token": "<sha256 prefix>", "upgrade": true}
     {"t": ..., "e": "response", "c": 1, "status": 101}
@@ -286,22 +287,53 @@ def _close_code(payload: bytes, mask: bytes) -> int | None:
     return int.from_bytes(first, "big")
 
 
-async def serve(port: int, upstream: str) -> None:
+class FrontDoor:
+    """The host's door to the game: every connection passed through unparsed and unrecorded (the host's
+    probes and browsers are not players; the game itself has no published port and no route outward)."""
+
+    def __init__(self, upstream_host: str, upstream_port: int) -> None:
+        self.upstream = (upstream_host, upstream_port)
+
+    async def handle(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        try:
+            game_reader, game_writer = await asyncio.open_connection(*self.upstream, limit=HEAD_LIMIT)
+        except OSError:
+            client_writer.close()
+            return
+        try:
+            await asyncio.gather(_copy(client_reader, game_writer), _copy(game_reader, client_writer))
+        finally:
+            game_writer.close()
+            client_writer.close()
+
+
+async def _copy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(OSError):
+        while chunk := await reader.read(HEAD_LIMIT):
+            writer.write(chunk)
+            await writer.drain()
+    _end_of_stream(writer)
+
+
+async def serve(port: int, upstream: str, host_port: int | None) -> None:
     host, _, upstream_port = upstream.rpartition(":")
     relay = Relay(host, int(upstream_port))
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, relay.stop)
-    server = await asyncio.start_server(relay.handle, "0.0.0.0", port, limit=HEAD_LIMIT)
-    emit("listening", port=port)
-    async with server:
-        await asyncio.gather(server.serve_forever(), relay.report_progress())
+    servers = [await asyncio.start_server(relay.handle, "0.0.0.0", port, limit=HEAD_LIMIT)]
+    if host_port is not None:
+        door = FrontDoor(host, int(upstream_port))
+        servers.append(await asyncio.start_server(door.handle, "0.0.0.0", host_port, limit=HEAD_LIMIT))
+    emit("listening", port=port, host_port=host_port)
+    await asyncio.gather(*(server.serve_forever() for server in servers), relay.report_progress())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--upstream", required=True, help="the game, as HOST:PORT")
+    parser.add_argument("--host-port", type=int, help="also pass the host's connections through, unrecorded")
     arguments = parser.parse_args()
-    asyncio.run(serve(arguments.port, arguments.upstream))
+    asyncio.run(serve(arguments.port, arguments.upstream, arguments.host_port))
 
 
 if __name__ == "__main__":

@@ -1,16 +1,22 @@
-"""The per-episode networks: players reach the game (through the wire relay) and nothing else; the game's
-port is on loopback only."""
+"""The per-episode networks: players reach the game (through the wire relay) and nothing else; the game
+reaches nothing at all, not even the host; the host reaches the game through the relay's door on loopback.
+
+Every target probed here is ours: a container the test starts, or a listener on the host bound to the
+default bridge's gateway address.
+"""
 
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from runtime_fakes import BASE_IMAGE, fake_manifest
+from runtime_fakes import BASE_IMAGE, fake_document, fake_manifest, loaded_manifest
 
 from pytest_coworld.runtime import GAME_ALIAS, Episode, RunContext, build_episode_spec, run_episode
 
@@ -47,11 +53,48 @@ def bystander(run: RunContext) -> Iterator[Any]:
         container.remove(force=True)
 
 
-def test_players_reach_the_game_but_no_other_container(
-    run: RunContext, tmp_path: Path, bystander: Any
-) -> None:
+@pytest.fixture
+def host_listener(bystander: Any) -> Iterator[str]:
+    """`address:port` of a TCP listener on the host, bound to the default bridge's gateway address only;
+    the bystander reaches it, which shows that an unreachable one is the episode's networks at work."""
+    gateway = bystander.attrs["NetworkSettings"]["Gateway"]
+    server = socket.create_server((gateway, 0))
+    server.settimeout(0.2)
+    stopping = threading.Event()
+
+    def accept() -> None:
+        while not stopping.is_set():
+            try:
+                server.accept()[0].close()
+            except TimeoutError:
+                continue
+
+    accepting = threading.Thread(target=accept, daemon=True)
+    accepting.start()
+    try:
+        yield f"{gateway}:{server.getsockname()[1]}"
+    finally:
+        stopping.set()
+        accepting.join()
+        server.close()
+
+
+def _reachable_from(container: Any, target: str) -> bool:
+    host, port = target.rsplit(":", 1)
+    probe = f"import socket; socket.create_connection(({host!r}, {port}), timeout=2).close()"
+    return container.exec_run(["python3", "-c", probe]).exit_code == 0
+
+
+def _outside_targets(bystander: Any, host_listener: str) -> list[str]:
     address = bystander.attrs["NetworkSettings"]["IPAddress"]
-    targets = [f"{GAME_ALIAS}:8080", f"{address}:{BYSTANDER_PORT}", f"{bystander.name}:{BYSTANDER_PORT}"]
+    return [f"{address}:{BYSTANDER_PORT}", f"{bystander.name}:{BYSTANDER_PORT}", host_listener]
+
+
+def test_players_reach_the_game_but_no_other_container_and_not_the_host(
+    run: RunContext, tmp_path: Path, bystander: Any, host_listener: str
+) -> None:
+    assert _reachable_from(bystander, host_listener)
+    targets = [f"{GAME_ALIAS}:8080", *_outside_targets(bystander, host_listener)]
     probing = {"PROBE_TARGETS": ",".join(targets)}
     spec = build_episode_spec(fake_manifest(player_env=probing, config={"connect_timeout_s": 60}))
     result = run_episode(spec, tmp_path, run)
@@ -59,29 +102,52 @@ def test_players_reach_the_game_but_no_other_container(
     assert result.completed, result.outcome.summary()
     log = (tmp_path / "player-0.log").read_text()
     assert f"probe {targets[0]}: reachable" in log
-    assert f"probe {targets[1]}: unreachable" in log
-    assert f"probe {targets[2]}: unreachable" in log
+    for target in targets[1:]:
+        assert f"probe {target}: unreachable" in log
 
 
-def test_players_reach_the_game_only_through_the_relay_and_the_port_is_on_loopback(
+def test_the_game_reaches_no_other_container_and_not_the_host(
+    run: RunContext, tmp_path: Path, bystander: Any, host_listener: str
+) -> None:
+    assert _reachable_from(bystander, host_listener)
+    targets = _outside_targets(bystander, host_listener)
+    document = fake_document(game_env={"PROBE_TARGETS": ",".join(targets)})
+    probe_then_play = (
+        "import os, runpy, fake_player; fake_player.probe(os.environ['PROBE_TARGETS']); "
+        "runpy.run_path('/app/fake_game.py', run_name='__main__')"
+    )
+    document["game"]["runnable"]["run"] = ["python3", "-c", probe_then_play]
+    result = run_episode(build_episode_spec(loaded_manifest(document)), tmp_path, run)
+
+    assert result.completed, result.outcome.summary()
+    log = (tmp_path / "game.log").read_text()
+    for target in targets:
+        assert f"probe {target}: unreachable" in log
+
+
+def test_only_the_relay_has_a_door_to_the_outside_and_it_is_on_loopback(
     run: RunContext, tmp_path: Path
 ) -> None:
     with Episode(run, build_episode_spec(fake_manifest()), tmp_path) as episode:
         assert episode.start_game() and episode.networks is not None and episode.game is not None
         assert episode.relay is not None
         game, relay = episode.game.container, episode.relay.handle.container
-        game.reload()
-        relay.reload()
-        private, public = episode.networks.private, episode.networks.public
-        private.reload()
-        public.reload()
-        bindings = game.attrs["NetworkSettings"]["Ports"]["8080/tcp"]
-
-        assert private.attrs["Internal"] is True and public.attrs["Internal"] is False
-        assert set(game.attrs["NetworkSettings"]["Networks"]) == {public.name}
+        networks = episode.networks
+        for container in (game, relay, networks.private, networks.backend, networks.public):
+            container.reload()
         relay_networks = relay.attrs["NetworkSettings"]["Networks"]
-        assert set(relay_networks) == {private.name, public.name}
-        assert GAME_ALIAS in relay_networks[private.name]["Aliases"]
+        bindings = relay.attrs["NetworkSettings"]["Ports"]["8081/tcp"]
+
+        for internal in (networks.private, networks.backend):
+            assert internal.attrs["Internal"] is True
+            assert internal.attrs["Options"] == {"com.docker.network.bridge.inhibit_ipv4": "true"}
+        assert networks.public.attrs["Internal"] is False
+        assert set(game.attrs["NetworkSettings"]["Networks"]) == {networks.backend.name}
+        assert not game.attrs["NetworkSettings"]["Ports"]
+        assert set(relay_networks) == {networks.private.name, networks.backend.name, networks.public.name}
+        assert GAME_ALIAS in relay_networks[networks.private.name]["Aliases"]
         assert [binding["HostIp"] for binding in bindings] == ["127.0.0.1"]
         assert episode.base_url == f"http://127.0.0.1:{bindings[0]['HostPort']}"
+        assert episode.wait_healthy()
+        assert httpx.get(f"{episode.base_url}/healthz", trust_env=False).text == "ok"
         episode.finish()

@@ -122,9 +122,7 @@ def test_timeouts_default_by_generation_and_manifest() -> None:
 
 
 def test_run_splits_into_entrypoint_and_arguments_and_limits_apply() -> None:
-    spec = ContainerSpec(
-        name="n", image="i", labels={}, run=["python3", "-m", "game"], publish_game_port=True
-    )
+    spec = ContainerSpec(name="n", image="i", labels={}, run=["python3", "-m", "game"], publish_port=8080)
     kwargs = spec.create_kwargs()
     assert (kwargs["entrypoint"], kwargs["command"]) == (["python3"], ["-m", "game"])
     assert kwargs["ports"] == {"8080/tcp": ("127.0.0.1", None)}
