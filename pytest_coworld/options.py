@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from pytest_coworld.runtime.settings import ResourceLimits, memory_bytes
+
 CONTRACTS = ("auto", "classic", "current")
 
 
@@ -20,7 +22,7 @@ CONTRACTS = ("auto", "classic", "current")
 class _Option:
     name: str
     help: str
-    kind: str = "string"  # string | list | bool | float
+    kind: str = "string"  # string | list | bool | float | memory
     default: Any = None
     metavar: str | None = None
 
@@ -111,6 +113,20 @@ OPTIONS = (
         "SECONDS",
     ),
     _Option(
+        "coworld_cpus",
+        "CPUs each container of the certification (game, players, probe game, replay server) may use.",
+        "float",
+        1.0,
+        "CPUS",
+    ),
+    _Option(
+        "coworld_memory",
+        "Memory each container may use, as Docker writes it (512m, 2g).",
+        "memory",
+        "1g",
+        "SIZE",
+    ),
+    _Option(
         "coworld_episode_timeout",
         "Seconds the certification episode may take (default: the manifest's "
         "episode_timeout_minutes, else 5 minutes).",
@@ -170,6 +186,12 @@ class CoworldOptions:
     no_browser: bool
     healthz_timeout: float
     episode_timeout: float | None
+    cpus: float
+    memory_bytes: int
+
+    @property
+    def limits(self) -> ResourceLimits:
+        return ResourceLimits(cpus=self.cpus, memory_bytes=self.memory_bytes)
 
     @property
     def active(self) -> bool:
@@ -222,6 +244,8 @@ class CoworldOptions:
             no_browser=bool(values["no_browser"]),
             healthz_timeout=values["healthz_timeout"],
             episode_timeout=values["episode_timeout"],
+            cpus=values["cpus"],
+            memory_bytes=values["memory"],
         )
 
 
@@ -230,14 +254,23 @@ def _parse(option: _Option, value: Any, where: str) -> Any:
         return _split(value or ())
     if option.kind == "bool":
         return bool(value)
+    if option.kind == "memory":
+        return _memory(value or option.default, where)
     if option.kind == "float":
         if value in (None, ""):
             return option.default
         try:
             number = float(value)
         except ValueError:
-            raise pytest.UsageError(f"{where} must be a number of seconds, not {value!r}") from None
+            raise pytest.UsageError(f"{where} must be a number ({option.metavar}), not {value!r}") from None
         if number <= 0:
             raise pytest.UsageError(f"{where} must be positive, not {value!r}")
         return number
     return value if value not in (None, "") else option.default
+
+
+def _memory(value: str, where: str) -> int:
+    try:
+        return memory_bytes(str(value))
+    except ValueError as error:
+        raise pytest.UsageError(f"{where}: {error}") from None

@@ -58,6 +58,7 @@ class CertificationRun:
                 variant=self.target.variant,
                 images=self.options.player_images,
                 timeouts=Timeouts(healthz=self.options.healthz_timeout, episode=self._episode_seconds()),
+                limits=self.options.limits,
             )
             contract = self.options.contract
             episode_dir = self.artifacts_dir / "episode"
@@ -127,6 +128,7 @@ class CertificationRun:
                 replay,
                 ReplayMode(mode),
                 healthz_timeout=self.options.healthz_timeout,
+                limits=self.options.limits,
             )
             handle = self._replays[mode] = ReplayHandle(server, f"coworld replay {result.artifacts_dir}")
             starting = threading.Thread(

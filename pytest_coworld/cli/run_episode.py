@@ -85,6 +85,11 @@ TimeoutOption = Annotated[
 NoLimitsOption = Annotated[
     bool, typer.Option("--no-limits", help="No CPU/memory limits (default: 1 CPU and 1 GiB per container).")
 ]
+CpusOption = Annotated[float, typer.Option("--cpus", min=0.01, help="CPUs per container.")]
+MemoryOption = Annotated[
+    str,
+    typer.Option("--memory", metavar="SIZE", help="Memory per container (512m, 2g)."),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the table.")]
 
 
@@ -103,6 +108,8 @@ def run_episode_command(
     output_dir: OutputDirOption = None,
     timeout: TimeoutOption = None,
     no_limits: NoLimitsOption = False,
+    cpus: CpusOption = 1.0,
+    memory: MemoryOption = "1g",
     json_output: JsonOption = False,
 ) -> None:
     """Run Coworld episodes in real containers: the game, one player per slot, then results and artifacts.
@@ -113,6 +120,7 @@ def run_episode_command(
         NO_LIMITS,
         EpisodeSetupError,
         InfrastructureError,
+        ResourceLimits,
         RunContext,
         Timeouts,
         build_episode_spec,
@@ -132,7 +140,7 @@ def run_episode_command(
             env=_pairs("--env", env),
             secret_env=_secret_pairs(secret_env),
             timeouts=Timeouts(episode=timeout),
-            limits=NO_LIMITS if no_limits else None,
+            limits=NO_LIMITS if no_limits else ResourceLimits(cpus, _memory(memory)),
         )
     except EpisodeSetupError as error:
         fail(str(error))
@@ -177,6 +185,15 @@ def _load(reference: str, example: str | None, defect: str | None) -> LoadedMani
         return loaded.with_document(apply_defect(loaded.document, defect))
     except ExampleNotFound as error:
         fail(str(error))
+
+
+def _memory(size: str) -> int:
+    from pytest_coworld.runtime.settings import memory_bytes
+
+    try:
+        return memory_bytes(size)
+    except ValueError as error:
+        fail(f"--memory: {error}")
 
 
 def _pairs(option: str, values: list[str] | None) -> dict[str, str]:

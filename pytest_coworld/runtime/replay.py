@@ -77,6 +77,7 @@ class ReplayServer:
         replay_file: Path,
         mode: ReplayMode | None = None,
         healthz_timeout: float = DEFAULT_HEALTHZ_SECONDS,
+        limits: ResourceLimits | None = None,
     ) -> ReplayServer:
         """A replay server for `loaded`'s game (mode by its generation unless given)."""
         viewer = loaded.manifest.game.replay_viewer
@@ -89,7 +90,8 @@ class ReplayServer:
             loaded.manifest.game.runnable,
             replay_file,
             mode or ReplayMode.for_generation(loaded.generation),
-            healthz_timeout=healthz_timeout,
+            limits,
+            healthz_timeout,
         )
 
     @classmethod

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import docker.errors
+from docker.utils import parse_bytes
+
 from pytest_coworld.manifest.models import Generation, Manifest
 
 DEFAULT_HEALTHZ_SECONDS = 60.0
@@ -63,3 +66,15 @@ class ResourceLimits:
 
 
 NO_LIMITS = ResourceLimits(enabled=False)
+MIN_MEMORY_BYTES = 6 * 1024 * 1024  # Docker's own lower bound for a container's memory limit
+
+
+def memory_bytes(size: str) -> int:
+    """A memory size as Docker writes it (`512m`, `2g`) in bytes; ValueError for anything else or below 6m."""
+    try:
+        parsed = int(parse_bytes(size))
+    except docker.errors.DockerException:
+        parsed = 0
+    if parsed < MIN_MEMORY_BYTES:
+        raise ValueError(f"a memory size is at least 6m, such as 512m or 2g, not {size!r}")
+    return parsed
