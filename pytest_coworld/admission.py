@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -83,15 +84,24 @@ class CertifyCommand:
     def run(self) -> int:
         """Run pytest with our stdin/stdout/stderr; return its exit code.
 
-        SIGINT and SIGTERM sent to us (Ctrl-C, `kill PID`, `timeout`) are passed on to pytest exactly once
-        (it runs in its own process group, so a terminal's Ctrl-C does not reach it twice) and we wait for
-        its cleanup; if we die without a chance to pass anything on, the kernel sends pytest a SIGTERM.
+        SIGINT and SIGTERM sent to us (Ctrl-C, `kill PID`, `timeout`) reach pytest exactly once, as a Ctrl-C
+        (it runs in its own process group, so a terminal's Ctrl-C does not reach it twice), and we wait for
+        its cleanup; if we die without a chance to pass anything on, the kernel sends pytest the Ctrl-C.
+        Everything pytest writes to the temp dir (browser profiles included) stays in our scratch folder,
+        removed at the end, or by `coworld gc` once we are gone.
         """
-        with tempfile.TemporaryDirectory(prefix="coworld-certify-") as tmp:
+        from pytest_coworld.runtime.cleanup import scratch_folder_prefix
+
+        with tempfile.TemporaryDirectory(prefix=scratch_folder_prefix()) as tmp:
             folder = Path(tmp)
             (folder / "pytest.ini").write_text("[pytest]\n")
+            (folder / "tmp").mkdir()
             child = subprocess.Popen(
-                self.argv(folder), cwd=folder, process_group=0, preexec_fn=_terminate_with_parent
+                self.argv(folder),
+                cwd=folder,
+                env={**os.environ, "TMPDIR": str(folder / "tmp")},
+                process_group=0,
+                preexec_fn=_interrupt_with_parent,
             )
             forward = {signum: signal.signal(signum, _passed_on_to(child)) for signum in FORWARDED_SIGNALS}
             try:
@@ -122,16 +132,16 @@ def _absolute_manifest_option(argument: str) -> str:
 
 
 def _passed_on_to(child: subprocess.Popen[bytes]) -> Any:
-    def pass_on(signum: int, _frame: Any) -> None:
-        child.send_signal(signum)
+    def pass_on(_signum: int, _frame: Any) -> None:
+        child.send_signal(signal.SIGINT)  # pytest cleans up on a Ctrl-C; a SIGTERM would end it on the spot
 
     return pass_on
 
 
-def _terminate_with_parent() -> None:
-    """In the child, before pytest starts: a SIGTERM when `coworld certify` dies (on Linux)."""
+def _interrupt_with_parent() -> None:
+    """In the child, before pytest starts: a Ctrl-C (SIGINT) when `coworld certify` dies (on Linux)."""
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGINT)
 
 
 def report_verdict(path: Path) -> str | None:

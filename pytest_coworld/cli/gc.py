@@ -30,6 +30,7 @@ def gc_command(everything: AllOption = False, run_id: RunIdOption = None) -> Non
     container and network, whoever started them.
     """
     from pytest_coworld.runtime import InfrastructureError, collect_garbage
+    from pytest_coworld.runtime.cleanup import sweep_stale_scratch_folders
     from pytest_coworld.runtime.docker_api import connect_docker
 
     if run_id is not None and not re.fullmatch(r"[\w.-]+", run_id):
@@ -42,9 +43,11 @@ def gc_command(everything: AllOption = False, run_id: RunIdOption = None) -> Non
         report = collect_garbage(connect_docker(), everything=everything, run_id=run_id)
     except InfrastructureError as error:
         fail(str(error), code=EXIT_FAILED)
+    folders = sweep_stale_scratch_folders() if run_id is None else []
     what = "labelled" if everything else f"run {run_id}'s" if run_id else "stale"
     stdout.print(
-        f"removed {len(report.containers)} {what} container(s) and {len(report.networks)} network(s)",
+        f"removed {len(report.containers)} {what} container(s) and {len(report.networks)} network(s)"
+        + (f", and {len(folders)} scratch folder(s) of killed `coworld certify` runs" if folders else ""),
         markup=False,
     )
     for problem in report.errors:

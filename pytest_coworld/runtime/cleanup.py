@@ -58,6 +58,29 @@ class RemovalReport:
         self.errors += other.errors
 
 
+SCRATCH_PREFIX = "coworld-certify-"
+
+
+def scratch_folder_prefix(pid: int | None = None) -> str:
+    """How a `coworld certify` scratch folder's name starts: it names its owner, `coworld-certify-<pid>-`."""
+    return f"{SCRATCH_PREFIX}{os.getpid() if pid is None else pid}-"
+
+
+def sweep_stale_scratch_folders(temp_root: Path | None = None) -> list[Path]:
+    """Remove the scratch folders (with everything a certification left in them, browser profiles included)
+    whose `coworld certify` process is gone: killed before its own cleanup could run."""
+    removed = []
+    for folder in Path(temp_root or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+        pid = folder.name.removeprefix(SCRATCH_PREFIX).split("-", 1)[0]
+        if not pid.isdigit() or not folder.is_dir():
+            continue
+        created = datetime.fromtimestamp(folder.stat().st_mtime).astimezone().isoformat()
+        if not owner_alive(int(pid), created):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 def work_folder_prefix(run_id: str) -> str:
     """How the name of a run's work folder (in the temp dir) starts; `<run id>-<target>` runs share it."""
     return f"coworld-{run_id}-"

@@ -7,6 +7,7 @@ import json
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 from terminal_signals import sigint_as_in_a_terminal
 
 from pytest_coworld.examples import example_manifest_path
+from pytest_coworld.runtime.cleanup import scratch_folder_prefix, sweep_stale_scratch_folders
 from pytest_coworld.runtime.labels import LABEL_PID
 
 
@@ -84,7 +86,8 @@ def test_a_signal_to_coworld_certify_alone_reaches_its_pytest(
     tmp_path: Path, docker_client: Any, example_images: None, signum: int
 ) -> None:
     """`kill PID` or `timeout` signal only `coworld certify` itself, not its process group: pytest must still
-    stop and clean up (passed on; or, if `coworld certify` was killed outright, from the kernel)."""
+    stop and clean up (passed on; or, if `coworld certify` was killed outright, from the kernel). Its
+    scratch folder goes too: at once, or by `coworld gc` after a SIGKILL."""
     certify = subprocess.Popen(
         [sys.executable, "-m", "pytest_coworld.cli.app", "certify", "--example", "paint"],
         cwd=tmp_path,
@@ -104,8 +107,13 @@ def test_a_signal_to_coworld_certify_alone_reaches_its_pytest(
         if certify.poll() is None:
             certify.kill()
             certify.wait()
+    scratch = list(Path(tempfile.gettempdir()).glob(f"{scratch_folder_prefix(certify.pid)}*"))
     if signum != signal.SIGKILL:
         assert certify.returncode == 130  # interrupted
+        assert scratch == []  # its scratch folder, browser profile included, is gone
+    else:
+        assert scratch and set(scratch) <= set(sweep_stale_scratch_folders())  # `coworld gc` removes it
+        assert not any(folder.exists() for folder in scratch)
     report = tmp_path / "coworld-certification.json"  # an orphaned pytest would finish and certify
     assert not report.exists() or json.loads(report.read_text())["verdict"] != "certified"
     assert _wait_for(lambda: _labelled_by(docker_client, pytest_pid) == [], 60), _labelled_by(
