@@ -55,6 +55,7 @@ class CertifyCommand:
     artifacts_dir: Path | None = None
     workers: str | None = None
     extra: tuple[str, ...] = ()
+    output_to_stderr: bool = False  # keep stdout for a machine-readable answer (`coworld certify --json`)
 
     def argv(self, folder: Path) -> list[str]:
         argv = [
@@ -100,6 +101,7 @@ class CertifyCommand:
                 self.argv(folder),
                 cwd=folder,
                 env={**os.environ, "TMPDIR": str(folder / "tmp")},
+                stdout=sys.stderr if self.output_to_stderr else None,
                 process_group=0,
                 preexec_fn=_interrupt_with_parent,
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -49,12 +50,26 @@ def certify_command(
         bool,
         typer.Option("--no-browser", help="Leave the browser checks out (a fast loop; verdict INCOMPLETE)."),
     ] = False,
+    contract: Annotated[
+        str | None, typer.Option(help="Certify against this generation: auto, classic or current.")
+    ] = None,
+    player_image: Annotated[
+        list[str] | None,
+        typer.Option(help="Play the certification with this player image (one for all slots, or per slot)."),
+    ] = None,
+    checks: Annotated[
+        str | None, typer.Option(help="Run only these check ids (comma-separated; patterns like tokens.*).")
+    ] = None,
     junitxml: Annotated[
         Path | None, typer.Option("--junitxml", help="Write a JUnit XML report here.")
     ] = None,
-    json_report: Annotated[Path, typer.Option("--json", help="Write the certification report here.")] = Path(
+    report: Annotated[Path, typer.Option("--report", help="Write the certification report here.")] = Path(
         REPORT_NAME
     ),
+    json_output: Annotated[
+        bool,
+        typer.Option("--json", help="Print the certification report as JSON on stdout (pytest's on stderr)."),
+    ] = False,
     workers: Annotated[
         str | None, typer.Option("-n", help="Run on this many workers (pytest-xdist).")
     ] = None,
@@ -70,8 +85,9 @@ def certify_command(
     """Certify a Coworld: run every certification check, write the reports, exit with the verdict.
 
     Any other arguments go to pytest, e.g. `coworld certify coworld_manifest.json -k tokens -x`, or any
-    `--coworld-*` option of the plugin (`pytest --help` lists them), such as `--coworld-checks tokens.*`,
-    `--coworld-player-image IMAGE` or `--coworld-contract current`.
+    `--coworld-*` option of the plugin (`pytest --help` lists them all), such as `--coworld-exclude-checks
+    browser.*`, `--coworld-cpus 2`, `--coworld-memory 2g`, `--coworld-healthz-timeout 120` or
+    `--coworld-keep-containers`.
 
     Exit status: 0 CERTIFIED, 1 NOT CERTIFIED, 2 usage error (bad arguments or manifest), 3 INCOMPLETE (a
     required check did not run), 4 harness error (no report was written), 130 interrupted.
@@ -84,14 +100,21 @@ def certify_command(
         manifest = None
     reference = manifest_reference(manifest, example)
     pytest_args += [f"--coworld-variant={variant}"] if variant else []
+    pytest_args += [f"--coworld-contract={contract}"] if contract else []
+    pytest_args += [f"--coworld-player-image={image}" for image in player_image or []]
+    pytest_args += [f"--coworld-checks={checks}"] if checks else []
     pytest_args += ["--coworld-strict"] if strict else []
     pytest_args += ["--coworld-no-browser"] if no_browser else []
     command = CertifyCommand(
         manifest=_manifest_for_pytest(reference, defect, artifacts_dir.absolute() / "manifests"),
         junitxml=junitxml.absolute() if junitxml else None,
-        results_json=json_report.absolute(),
+        results_json=report.absolute(),
         artifacts_dir=artifacts_dir.absolute(),
         workers=workers,
         extra=tuple(pytest_args),
+        output_to_stderr=json_output,
     )
-    raise typer.Exit(command.verdict_exit_code())
+    code = command.verdict_exit_code()
+    if json_output and report.is_file():
+        sys.stdout.write(report.read_text())
+    raise typer.Exit(code)

@@ -101,7 +101,7 @@ def test_coworld_certify_example_keeps_every_artifact_then_verify_report(
         "--example",
         "paint",
         "--junitxml=junit.xml",
-        "--json=subset.json",
+        "--report=subset.json",
         "-k",
         "healthz",
         cwd=tmp_path,

@@ -64,6 +64,26 @@ def test_a_subset_you_chose_is_incomplete_pytest_exits_0_certify_exits_3(
     assert (code, report["verdict"]) == (3, "incomplete"), output[-3000:]
 
 
+def test_certify_json_prints_the_report_of_the_chosen_checks_on_stdout(
+    tmp_path: Path, example_images: None
+) -> None:
+    chosen = ["--checks", "manifest.*", "--report", "chosen.json", "--json"]
+    finished = subprocess.run(
+        [sys.executable, "-m", "pytest_coworld.cli.app", "certify", "--example", "paint", *chosen],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    printed = json.loads(finished.stdout)  # stdout holds the report alone; pytest's output went to stderr
+
+    assert (finished.returncode, printed["verdict"]) == (3, "incomplete"), finished.stderr[-3000:]
+    assert printed == json.loads((tmp_path / "chosen.json").read_text())
+    checks = printed["certifications"][0]["checks"]
+    assert checks and all(check["id"].startswith("manifest.") for check in checks)
+    assert "INCOMPLETE" in finished.stderr
+
+
 def test_a_docker_failure_is_incomplete_and_never_exits_0(tmp_path: Path) -> None:
     code, output, report = pytest_run(tmp_path, env=BROKEN_DOCKER)
     assert code == 1 and report["verdict"] == "incomplete", output[-3000:]

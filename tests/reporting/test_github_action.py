@@ -315,10 +315,10 @@ def run_action(folder: Path, path: str = "", **inputs: str) -> ActionRun:
 
 
 FAKE_COWORLD = """#!/bin/bash
-# A stand-in for `coworld certify`: record the arguments, copy $FAKE_REPORT to --json, exit $FAKE_EXIT.
+# A stand-in for `coworld certify`: record the arguments, copy $FAKE_REPORT to --report, exit $FAKE_EXIT.
 printf '%s\\n' "$@" > coworld-argv.txt
 while [ $# -gt 0 ]; do
-  if [ "$1" = --json ] && [ -n "$FAKE_REPORT" ]; then cp "$FAKE_REPORT" "$2"; fi
+  if [ "$1" = --report ] && [ -n "$FAKE_REPORT" ]; then cp "$FAKE_REPORT" "$2"; fi
   shift
 done
 exit "$FAKE_EXIT"
@@ -391,7 +391,7 @@ def test_the_certify_step_passes_manifest_and_args(fake_coworld: Any) -> None:
         "games/my game.json",
         "--junitxml",
         "coworld-junit.xml",
-        "--json",
+        "--report",
         "coworld-certification.json",
         "--artifacts-dir",
         "coworld-artifacts",
