@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
 LOG_LINES_SHOWN = 12
+WIDE_SLOTS = 4  # more slots than this (and than episodes): one row per slot
 
 ManifestArgument = Annotated[
     str | None,
@@ -297,18 +298,7 @@ def _summary(
 
 def _print_results(summary: dict[str, Any], results: list[EpisodeResult]) -> None:
     slot_count = max((len(result.record.get("players", [])) for result in results), default=0)
-    table = Table(title=f"run {summary['run_id']}", title_justify="left", header_style="bold", box=box.SIMPLE)
-    table.add_column("episode")
-    table.add_column("outcome")
-    for slot in range(slot_count):
-        table.add_column(f"slot {slot}", justify="right")
-    for episode in summary["episodes"]:
-        scores = episode["scores"] or [None] * slot_count
-        table.add_row(str(episode["index"]), episode["outcome"], *(_score(score) for score in scores))
-    means = summary["mean_scores"] or [None] * slot_count
-    table.add_row("mean", f"{summary['completed']}/{summary['total']} completed", *(_score(m) for m in means))
-    table.add_row("messages", "sent/received on the wire", *_messages(results, slot_count), style="dim")
-    stdout.print(table)
+    stdout.print(_results_table(summary, results, slot_count))
     for result in results:
         if not result.completed:
             stderr.print(
@@ -317,7 +307,45 @@ def _print_results(summary: dict[str, Any], results: list[EpisodeResult]) -> Non
             tail = "\n".join(result.outcome.log_tail.splitlines()[-LOG_LINES_SHOWN:])
             if tail:
                 stderr.print(f"--- last lines of {result.outcome.source}.log ---\n{tail}", markup=False)
-    stdout.print(f"artifacts: {summary['output_dir']}", markup=False)
+    stdout.print(f"artifacts: {Path(summary['output_dir']).absolute()}", markup=False, soft_wrap=True)
+
+
+def _results_table(summary: dict[str, Any], results: list[EpisodeResult], slot_count: int) -> Table:
+    """Episodes by slots: one row per episode, or (when many slots outnumber the episodes) one row per slot,
+    so the table stays narrow; cells fold instead of being cut."""
+    means = summary["mean_scores"] or [None] * slot_count
+    columns: list[tuple[str, list[str]]] = [
+        (
+            str(episode["index"]),
+            [_outcome(episode["outcome"], result), *map(_score, episode["scores"] or [None] * slot_count)],
+        )
+        for episode, result in zip(summary["episodes"], results, strict=True)
+    ]
+    columns.append(("mean", [f"{summary['completed']}/{summary['total']} completed", *map(_score, means)]))
+    columns.append(("messages", ["sent/received", *_messages(results, slot_count)]))
+    row_names = ["outcome", *(f"slot {slot}" for slot in range(slot_count))]
+    table = Table(title=f"run {summary['run_id']}", title_justify="left", header_style="bold", box=box.SIMPLE)
+    if slot_count > max(len(results), WIDE_SLOTS):
+        table.add_column("episode")
+        for name, _ in columns:
+            table.add_column(name, justify="right", overflow="fold")
+        for index, row_name in enumerate(row_names):
+            table.add_row(row_name, *(cells[index] for _, cells in columns))
+        return table
+    for name in ["episode", *row_names]:
+        table.add_column(name, justify="left" if name in ("episode", "outcome") else "right", overflow="fold")
+    for name, cells in columns:
+        table.add_row(name, *cells, style="dim" if name == "messages" else None)
+    return table
+
+
+def _outcome(kind: str, result: EpisodeResult) -> str:
+    """The outcome, and whether the game had to be stopped after it lingered."""
+    game = result.record.get("game") or {}
+    if not game.get("lingered_after_results"):
+        return kind
+    how = "SIGTERM" if game.get("obeyed_sigterm") else "killed"
+    return f"{kind} (game lingered {game.get('seconds_after_results') or 0:.0f} s; {how})"
 
 
 def _messages(results: list[EpisodeResult], slot_count: int) -> list[str]:

@@ -79,6 +79,19 @@ def test_parallel_episodes_and_one_image_for_every_slot(manifest_file: Any, tmp_
         assert "fake player b:" in (tmp_path / "out" / f"episode-{index}" / "player-0.log").read_text()
 
 
+def test_eight_slots_fit_eighty_columns_one_row_per_slot(manifest_file: Any, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    finished = coworld(
+        "run-episode", str(manifest_file(slots=8)), "--output-dir", str(out), env={"COLUMNS": "80"}
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    lines = finished.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines) and "…" not in finished.stdout, finished.stdout
+    assert sum(bool(re.match(r"\s*slot \d\s+\d+\s+\d+\s+\d+/\d+\s*$", line)) for line in lines) == 8
+    assert f"artifacts: {out.absolute()}" in finished.stdout
+
+
 def test_a_failed_episode_exits_1_and_shows_why(manifest_file: Any, tmp_path: Path) -> None:
     manifest = manifest_file(game_env={"FAKE_GAME_MODE": "no_results"})
     finished = coworld("run-episode", str(manifest), "--output-dir", str(tmp_path / "out"))
