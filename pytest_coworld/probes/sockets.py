@@ -28,7 +28,14 @@ EMPTIER_SHARE = 0.5  # a late snapshot that lacks this share of the early viewer
 
 
 def _open(url: str, timeout: float = 5.0) -> ClientConnection:
-    return connect(url, open_timeout=timeout, proxy=None, ping_interval=None, close_timeout=1, max_size=None)
+    """Connect; a connection closed before the handshake answered (the relay's door to a game that is gone)
+    is a ConnectionResetError, as any other connection that failed."""
+    try:
+        return connect(
+            url, open_timeout=timeout, proxy=None, ping_interval=None, close_timeout=1, max_size=None
+        )
+    except ConnectionClosed as closed:
+        raise ConnectionResetError(f"closed before the handshake's answer ({closed})") from None
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ snapshot compared with an early viewer's state, and the reconnect probe against 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from pytest_coworld.probes.sockets import (
     SnapshotComparison,
     StateProgress,
     Viewer,
+    attempt,
     grown,
     is_empty,
     numbers,
@@ -292,3 +294,34 @@ def test_a_state_that_never_moves_still_needs_state_after_reconnecting() -> None
 
     assert seen.problem is None
     assert "only the arrival of state after reconnecting was checked" in seen.describe()
+
+
+@contextmanager
+def door_to_a_gone_game() -> Iterator[str]:
+    """What the relay's door does once the game is gone: accept the TCP connection, then close it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stopping = threading.Event()
+
+    def accept_and_close() -> None:
+        while not stopping.is_set():
+            with suppress(TimeoutError):
+                listener.accept()[0].close()
+
+    accepting = threading.Thread(target=accept_and_close, daemon=True)
+    accepting.start()
+    try:
+        yield f"ws://127.0.0.1:{listener.getsockname()[1]}/player?slot=0&token=t"
+    finally:
+        stopping.set()
+        accepting.join()
+        listener.close()
+
+
+def test_a_connection_closed_before_the_handshake_is_a_failed_connection_not_an_exception() -> None:
+    with door_to_a_gone_game() as url:
+        seen = reconnect(url)
+        tried = attempt(url)
+
+    assert seen.problem is not None and "connection failed: " in seen.problem
+    assert tried.error is not None and not tried.accepted and tried.status is None
