@@ -271,7 +271,7 @@ def test_certify_of_a_coworld_id_downloads_and_certifies_it(
             "pytest_coworld.cli.app",
             "certify",
             paint.coworld_id,
-            "--json",
+            "--report",
             str(report),
             "--artifacts-dir",
             str(tmp_path / "artifacts"),
