@@ -2,6 +2,7 @@
 
 `start_registry_pair` starts two processes over one throwaway storage dir: a private one with htpasswd basic
 auth (where uploads are pushed) and an anonymous read-only one (the "public" URIs that downloads pull from).
+Their access logs go to their log files, so a test can count the requests the registry itself answered.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import secrets
 import socket
 import subprocess
@@ -17,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -27,6 +30,17 @@ MANIFEST_ACCEPT = ", ".join(
     ]
 )
 READY_TIMEOUT_SECONDS = 30.0
+_ACCESS_LINE = re.compile(r'"(?P<method>[A-Z]+) (?P<target>\S+) HTTP/[0-9.]+" (?P<status>\d{3}) ')
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One line of a registry's access log."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    status: int
 
 
 def free_port() -> int:
@@ -51,6 +65,24 @@ class RegistryProcess:
     def url(self) -> str:
         return f"http://{self.host}"
 
+    def logged_requests(self, repository: str) -> list[LoggedRequest]:
+        """The requests for `repository` that this registry answered, in order, from its access log."""
+        found = []
+        for match in _ACCESS_LINE.finditer(self.log.read_text(errors="replace")):
+            target = urlsplit(match["target"])
+            if target.path.startswith(f"/v2/{repository}/"):
+                query = parse_qs(target.query)
+                found.append(LoggedRequest(match["method"], target.path, query, int(match["status"])))
+        return found
+
+    def completed_uploads(self, repository: str) -> list[str]:
+        """The digests of the blob uploads this registry completed (`PUT …/blobs/uploads/…?digest=` → 201)."""
+        return [
+            request.query["digest"][0]
+            for request in self.logged_requests(repository)
+            if request.method == "PUT" and "/blobs/uploads/" in request.path and request.status == 201
+        ]
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -63,7 +95,7 @@ class RegistryProcess:
 def _config(storage: Path, port: int, htpasswd: Path | None) -> dict[str, Any]:
     config: dict[str, Any] = {
         "version": "0.1",
-        "log": {"level": "warn", "accesslog": {"disabled": True}},
+        "log": {"level": "warn", "accesslog": {"disabled": False}},
         "storage": {
             "filesystem": {"rootdirectory": str(storage)},
             "maintenance": {

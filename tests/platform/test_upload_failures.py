@@ -1,9 +1,13 @@
 """Upload failures: login, server errors, an unreachable server, a registry that drops or rejects a blob.
 
-Each must end in a one-line error with a hint, and re-running the same command after it must succeed.
+A dropped connection is retried (without waiting here); what does not pass must end in a one-line error with
+a hint, and re-running the same command after it must succeed.
 """
 
 from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -12,7 +16,16 @@ from faulty_proxy import FaultyProxy
 from oci_registry import RegistryPair, RegistryReader, free_port
 from platform_testkit import BuiltImage, RunCli
 
+from pytest_coworld.platform import registry_push
+from pytest_coworld.platform.retries import RetryPolicy
+
 ONE_MIB = 1 << 20
+
+
+@pytest.fixture(autouse=True)
+def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries go on at once: the backoff is computed and shown, but not slept."""
+    monkeypatch.setattr(registry_push, "DEFAULT_RETRY", RetryPolicy(sleep=lambda seconds: None))
 
 
 def _upload(run_cli: RunCli, standin: StandinServer, image: BuiltImage) -> tuple[int, str, str]:
@@ -88,30 +101,75 @@ def test_an_unreachable_server_is_one_line_with_a_hint(
     assert hint == "hint: check the address (--server) and your network connection"
 
 
-def test_a_connection_dropped_mid_upload_is_safe_to_rerun(
+@dataclass
+class PolicyUpload:
+    """`coworld upload-policy` of the small image to a logged-in platform, maybe through a faulty proxy."""
+
+    standin: StandinServer
+    run_cli: RunCli
+    image: BuiltImage
+    registries: RegistryPair
+    reader: RegistryReader
+
+    def run(self, proxy: FaultyProxy | None = None) -> tuple[int, str, str]:
+        self.standin.state.push_endpoint_port = proxy.port if proxy else None
+        return _upload(self.run_cli, self.standin, self.image)
+
+    def is_complete(self) -> bool:
+        return _pushed_image_is_complete(self.standin, self.reader, self.image)
+
+    def completed_uploads(self) -> Counter[str]:
+        """How often the registry completed the upload of each blob of the image's repository."""
+        (record,) = self.standin.state.images.values()
+        return Counter(self.registries.private.completed_uploads(record["_repository"]))
+
+
+@pytest.fixture
+def policy_upload(
     logged_in: StandinServer,
     run_cli: RunCli,
     small_image: BuiltImage,
     registries: RegistryPair,
     registry_reader: RegistryReader,
+) -> PolicyUpload:
+    return PolicyUpload(logged_in, run_cli, small_image, registries, registry_reader)
+
+
+def test_a_connection_dropped_mid_upload_is_retried_and_the_blob_completed_once(
+    policy_upload: PolicyUpload, registries: RegistryPair
 ) -> None:
     with FaultyProxy(registries.private.port, "drop", after_bytes=ONE_MIB) as proxy:
-        logged_in.state.push_endpoint_port = proxy.port
-        code, _, stderr = _upload(run_cli, logged_in, small_image)
+        code, stdout, stderr = policy_upload.run(proxy)
 
-        assert proxy.fired
-        assert code == 1
-        assert (
-            f"error: the connection to registry 127.0.0.1:{proxy.port} dropped during the upload of layer 1/"
-            in stderr
-        )
-        assert "hint: re-run the same command: finished steps are skipped" in stderr
-    logged_in.state.push_endpoint_port = None
-    code, stdout, stderr = _upload(run_cli, logged_in, small_image)
+    assert proxy.fired == 1
+    assert code == 0, stderr
+    assert "Upload complete: my-bot:v1" in stdout
+    assert (
+        f"the connection to registry 127.0.0.1:{proxy.port} dropped during the upload of layer 1/" in stderr
+    )
+    assert "; retry 1/4 in " in stderr
+    assert policy_upload.is_complete()
+    assert sorted(policy_upload.completed_uploads().values()) == [1, 1], "the layer and the config, once each"
+
+
+def test_a_connection_that_keeps_dropping_ends_in_the_clear_error_and_a_rerun_completes(
+    policy_upload: PolicyUpload, registries: RegistryPair
+) -> None:
+    with FaultyProxy(registries.private.port, "drop", after_bytes=ONE_MIB, times=1000) as proxy:
+        code, _, stderr = policy_upload.run(proxy)
+
+    assert proxy.fired == RetryPolicy().attempts
+    assert code == 1
+    assert (
+        f"error: the connection to registry 127.0.0.1:{proxy.port} dropped during the upload of layer 1/"
+        in stderr
+    )
+    assert "hint: re-run the same command: finished steps are skipped" in stderr
+    code, stdout, stderr = policy_upload.run()
 
     assert code == 0, stderr
     assert "Upload complete: my-bot:v1" in stdout
-    assert _pushed_image_is_complete(logged_in, registry_reader, small_image)
+    assert policy_upload.is_complete()
 
 
 def test_a_blob_the_registry_rejects_is_named_in_the_error(
