@@ -1,7 +1,7 @@
-"""pytest-coworld: certify Coworld games with parametrized pytest checks on real containers."""
+"""pytest-coworld: certify Coworld games with parametrized pytest checks on real containers.
 
-import pytest
+The package face imports nothing: the pytest plugin is `pytest_coworld.plugin`, the runtime
+`pytest_coworld.runtime`, the CLI `pytest_coworld.cli`.
+"""
 
 __version__ = "0.1.0"
-
-pytest.register_assert_rewrite("pytest_coworld.checks")

@@ -10,10 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-class CoworldSpecWarning(UserWarning):
-    """A soft finding: allowed by the contract, but worth the game author's attention."""
-
-
 class CheckBlocked(Exception):
     """A check cannot run because an earlier check it depends on failed (reported as a skip, `blocked: …`)."""
 

@@ -9,13 +9,13 @@
 | `coworld_replay_server` | test (per target) | the game in replay mode on the certification replay |
 | `coworld_replay_mode` | test | `classic` or `current`: which replay mode `coworld_replay_server` starts |
 
-The heavy objects behind them live once per target and pytest process on the `CoworldSession`, so many
-checks share one episode; they are removed at the end of the run.
+The heavy objects behind them live once per target and pytest process in the `coworld_runs` session
+fixture, so many checks share one episode; they are removed when the session's fixtures are torn down.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -23,7 +23,7 @@ import pytest
 if TYPE_CHECKING:
     from pytest_coworld.certification import CertificationRun, MainEpisode, ProbeGame, ReplayHandle
     from pytest_coworld.manifest import LoadedManifest
-    from pytest_coworld.session import Target
+    from pytest_coworld.targets import Target
 
 
 def _session(request: pytest.FixtureRequest) -> Any:
@@ -68,12 +68,37 @@ def coworld_manifest(request: pytest.FixtureRequest, coworld_target: str) -> Loa
     return target.loaded
 
 
+@pytest.fixture(scope="session")
+def coworld_runs(request: pytest.FixtureRequest) -> Iterator[dict[str, CertificationRun]]:
+    """Each target's certification run in this process by target id, created on first use; all are
+    removed at the end of the session (left in place with `--coworld-keep-containers`)."""
+    runs: dict[str, CertificationRun] = {}
+    yield runs
+    keep = _session(request).options.keep_containers
+    for run in runs.values():
+        run.close(keep=keep)
+
+
 @pytest.fixture
 def coworld_run(
-    request: pytest.FixtureRequest, coworld_manifest: LoadedManifest, coworld_target: str
+    request: pytest.FixtureRequest,
+    coworld_runs: dict[str, CertificationRun],
+    coworld_manifest: LoadedManifest,
+    coworld_target: str,
 ) -> CertificationRun:
     """The target's certification run (episode, probe game, replay server), shared by all its checks."""
-    run: CertificationRun = _session(request).run_for(target_of(request, coworld_target))
+    if coworld_target not in coworld_runs:
+        from pytest_coworld.certification import CertificationRun
+
+        session = _session(request)
+        coworld_runs[coworld_target] = CertificationRun(
+            target=target_of(request, coworld_target),
+            options=session.options,
+            run_id=session.run_id,
+            worker=session.worker,
+            artifacts_dir=session.artifacts_root() / coworld_target,
+        )
+    run = coworld_runs[coworld_target]
     run.start()
     return run
 

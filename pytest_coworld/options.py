@@ -9,11 +9,12 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_coworld.runtime.settings import ResourceLimits, memory_bytes
+if TYPE_CHECKING:
+    from pytest_coworld.runtime.settings import ResourceLimits
 
 CONTRACTS = ("auto", "classic", "current")
 
@@ -169,6 +170,12 @@ def _value(config: pytest.Config, option: _Option) -> tuple[Any, str]:
     return config.getini(option.name), f"ini key {option.name}"
 
 
+def manifests_given(config: pytest.Config) -> bool:
+    """Whether a manifest to certify is given: without one the plugin is inert, and parses nothing else."""
+    manifest = next(option for option in OPTIONS if option.name == "coworld_manifest")
+    return bool(_split(_value(config, manifest)[0] or ()))
+
+
 @dataclass(frozen=True)
 class CoworldOptions:
     """The parsed `coworld` options of one pytest run."""
@@ -191,11 +198,9 @@ class CoworldOptions:
 
     @property
     def limits(self) -> ResourceLimits:
-        return ResourceLimits(cpus=self.cpus, memory_bytes=self.memory_bytes)
+        from pytest_coworld.runtime.settings import ResourceLimits
 
-    @property
-    def active(self) -> bool:
-        return bool(self.manifests)
+        return ResourceLimits(cpus=self.cpus, memory_bytes=self.memory_bytes)
 
     def selects(self, check_id: str) -> bool:
         """Whether `--coworld-checks` / `--coworld-exclude-checks` keep this check id."""
@@ -270,6 +275,8 @@ def _parse(option: _Option, value: Any, where: str) -> Any:
 
 
 def _memory(value: str, where: str) -> int:
+    from pytest_coworld.runtime.settings import memory_bytes
+
     try:
         return memory_bytes(str(value))
     except ValueError as error:

@@ -3,6 +3,10 @@
 With `--coworld-manifest`, the certification checks (`pytest_coworld/checks/test_*.py`) are collected as
 `coworld/test_*.py` items next to whatever else pytest collects, unless test paths were named on the command
 line (then name the suite too: `--pyargs pytest_coworld.checks`).
+
+Startup cost matters (every pytest run on a machine with the plugin installed pays it): this module imports
+only pytest and light modules; Docker, HTTP, browser, schema and report code is imported by the hooks and
+fixtures that use it, once a manifest is given.
 """
 
 from __future__ import annotations
@@ -24,12 +28,16 @@ from pytest_coworld.fixtures import (  # noqa: F401  (fixtures are found as attr
     coworld_replay_mode,
     coworld_replay_server,
     coworld_run,
+    coworld_runs,
     coworld_slot,
     coworld_target,
     make_coworld_player,
 )
-from pytest_coworld.options import CoworldOptions, add_options
+from pytest_coworld.options import CoworldOptions, add_options, manifests_given
 from pytest_coworld.session import SESSION_KEY, CoworldSession
+from pytest_coworld.targets import target_id_of
+
+pytest.register_assert_rewrite("pytest_coworld.checks")
 
 CHECKS_DIR = Path(__file__).parent / "checks"
 
@@ -48,15 +56,15 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def pytest_cmdline_main(config: pytest.Config) -> None:
     """Under xdist, a crashed worker ends the session: pytest-xdist 3.8 can hang replacing a worker of a
     `loadgroup` run (pytest-xdist#1323, #1378), and a replacement would start the target's episode again."""
-    if CoworldOptions.from_config(config).active and getattr(config.option, "maxworkerrestart", "") is None:
+    if manifests_given(config) and getattr(config.option, "maxworkerrestart", "") is None:
         config.option.maxworkerrestart = "0"
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "coworld_check(id): the certification check this test is")
-    options = CoworldOptions.from_config(config)
-    if not options.active:
+    if not manifests_given(config):
         return
+    options = CoworldOptions.from_config(config)
     session = CoworldSession.create(config, options)
     config.stash[SESSION_KEY] = session
     if session.is_controller and not config.option.collectonly:
@@ -110,9 +118,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     targets = session.targets if session else []
     if "coworld_slot" in metafunc.fixturenames:
-        cases = [(t.id, slot) for t in targets for slot in range(t.slot_count())]
-        ids = [f"{target_id}-slot{slot}" for target_id, slot in cases]
-        metafunc.parametrize(("coworld_target", "coworld_slot"), cases, ids=ids, scope="session")
+        slots = [(t.id, slot) for t in targets for slot in range(t.slot_count())]
+        ids = [f"{target_id}-slot{slot}" for target_id, slot in slots]
+        metafunc.parametrize(("coworld_target", "coworld_slot"), slots, ids=ids, scope="session")
     elif "coworld_image" in metafunc.fixturenames:
         images = [
             (t.id, path, ref)
@@ -128,16 +136,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("coworld_target", ids, ids=ids, scope="session")
 
 
-def check_id_of(item: pytest.Item) -> str | None:
-    marker = item.get_closest_marker("coworld_check")
-    return str(marker.args[0]) if marker and marker.args else None
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     session = _session(config)
     if session is None:
         return
-    kept, dropped = [], []
+    from pytest_coworld.checks.catalog import check_id_of
+
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
     for item in items:
         check_id = check_id_of(item)
         (kept if check_id is None or session.options.selects(check_id) else dropped).append(item)
@@ -148,15 +154,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _run_order(session: CoworldSession) -> Any:
     """Checks run target by target in catalog order (manifest, images, routes, …); other tests after."""
-    from pytest_coworld.checks.catalog import CHECKS
+    from pytest_coworld.checks.catalog import CHECKS, check_id_of
 
     targets = [target.id for target in session.targets]
     check_rank = {check_id: rank for rank, check_id in enumerate(CHECKS)}
 
     def order(item: pytest.Item) -> tuple[int, int]:
         check_id = check_id_of(item)
-        params = getattr(item, "callspec", None) and item.callspec.params
-        target = params.get("coworld_target") if params else None
+        target = target_id_of(item)
         if check_id is None or target not in targets:
             return (len(targets), 0)
         return (targets.index(target), check_rank[check_id])
@@ -165,9 +170,12 @@ def _run_order(session: CoworldSession) -> Any:
 
 
 @contextmanager
-def _dependencies_as_skips() -> Iterator[None]:
+def _dependencies_as_skips(config: pytest.Config) -> Iterator[None]:
     """A check blocked by an earlier failure or by Docker, or not applicable to this game, is skipped with
     that reason: it did not observe the game, so it can neither pass nor fail it."""
+    if _session(config) is None:
+        yield
+        return
     from pytest_coworld.runtime.errors import InfrastructureError
 
     try:
@@ -182,20 +190,14 @@ def _dependencies_as_skips() -> Iterator[None]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
-    with _dependencies_as_skips():
+    with _dependencies_as_skips(item.config):
         return (yield)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    with _dependencies_as_skips():
+    with _dependencies_as_skips(item.config):
         return (yield)
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    session = _session(config)
-    if session is not None:
-        session.close()
 
 
 class XdistHooks:

@@ -2,17 +2,18 @@
 
 When no browser can be found or started, a check that uses it is skipped with `unavailable: <why>` and the
 one-line fix, which makes the verdict INCOMPLETE (`--coworld-no-browser` leaves the browser checks out on
-purpose).
+purpose). The browser code is imported by the fixtures, not here: the plugin imports this module at startup.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_coworld.browser.locate import BrowserUnavailable
-from pytest_coworld.browser.session import BrowserSession, close_shared_session, shared_session
+if TYPE_CHECKING:
+    from pytest_coworld.browser.session import BrowserSession
 
 INSTALL_HINT = "install one with: python -m playwright install --with-deps chromium"
 
@@ -20,6 +21,8 @@ INSTALL_HINT = "install one with: python -m playwright install --with-deps chrom
 @pytest.fixture(scope="session")
 def coworld_browser_session() -> Iterator[BrowserSession]:
     """The process's browser session (the live probes use the same one), closed at the end of the run."""
+    from pytest_coworld.browser.session import close_shared_session, shared_session
+
     yield shared_session()
     close_shared_session()
 
@@ -27,6 +30,8 @@ def coworld_browser_session() -> Iterator[BrowserSession]:
 @pytest.fixture
 def coworld_browser(coworld_browser_session: BrowserSession) -> BrowserSession:
     """A launched headless Chromium; `coworld_browser.call(probe, ...)` runs a page probe in it."""
+    from pytest_coworld.browser.locate import BrowserUnavailable
+
     try:
         coworld_browser_session.location()
     except BrowserUnavailable as missing:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from pytest_coworld.browser import live_probes, probe_game_probes
+from pytest_coworld.browser.live import live_probes, probe_game_probes
 from pytest_coworld.certification.main_episode import MainEpisode, Viewers
 from pytest_coworld.certification.probe_game import ProbeGame, TokenProbe
 from pytest_coworld.certification.replay import ReplayHandle
@@ -20,7 +20,7 @@ from pytest_coworld.runtime.replay import ReplayMode, ReplayServer
 from pytest_coworld.runtime.run import RunContext
 from pytest_coworld.runtime.settings import Timeouts
 from pytest_coworld.runtime.spec import build_episode_spec
-from pytest_coworld.session import Target
+from pytest_coworld.targets import Target
 
 CERTIFICATION_EPISODE_MINUTES = 5.0
 

@@ -5,13 +5,17 @@ level.
   rules without which leagues or hosted viewing break.
 - **recommended** checks are rules the platform no longer enforces, or that many correct games break: a
   failure is a warning the author sees, never a rejection (`--coworld-strict` makes them required).
+
+pytest-free (the CLI reads it too): pytest is imported only to make markers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pytest
+if TYPE_CHECKING:
+    import pytest
 
 CATEGORIES = ("Manifest", "Images", "Routes", "Tokens", "Players", "Viewers", "Results", "Replay", "Browser")
 REQUIRED = "required"
@@ -255,6 +259,8 @@ def required_checks(generation: str | None, strict: bool = False) -> frozenset[s
 
 def check_mark(check_id: str) -> pytest.MarkDecorator:
     """The marker that ties a test (or one parametrized case) to its check id."""
+    import pytest
+
     if check_id not in CHECKS:
         raise KeyError(f"unknown check id {check_id!r}")
     return pytest.mark.coworld_check(check_id)
@@ -262,4 +268,12 @@ def check_mark(check_id: str) -> pytest.MarkDecorator:
 
 def check_param(check_id: str, *values: object) -> object:
     """A `pytest.param` whose id is the check id and which carries that check's marker."""
+    import pytest
+
     return pytest.param(*values, id=check_id, marks=check_mark(check_id))
+
+
+def check_id_of(item: pytest.Item) -> str | None:
+    """The check id a collected test carries (its `coworld_check` marker), or None for any other test."""
+    marker = item.get_closest_marker("coworld_check")
+    return str(marker.args[0]) if marker and marker.args else None

@@ -11,16 +11,16 @@ from collections.abc import Callable
 
 import pytest
 
-from pytest_coworld.browser import (
+from pytest_coworld.browser.live import (
     GLOBAL_ADDRESS,
     GLOBAL_VIEWER,
     PLAYER_ADDRESS,
     PLAYER_PAGE,
-    BrowserSession,
     browser_artifacts_dir,
 )
 from pytest_coworld.browser.observations import AddressObservation, PageArtifacts, PageObservation
 from pytest_coworld.browser.probes import watch_viewer
+from pytest_coworld.browser.session import BrowserSession
 from pytest_coworld.browser.static_server import StaticBundleServer
 from pytest_coworld.browser.urls import socket_url_of_page
 from pytest_coworld.browser.verdicts import (

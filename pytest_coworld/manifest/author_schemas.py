@@ -8,9 +8,10 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from referencing import Registry
 
+from pytest_coworld.json_path import Path, format_path
 from pytest_coworld.manifest.schema_errors import schema_problems
 from pytest_coworld.manifest.schema_refs import reference_violations
-from pytest_coworld.manifest.violations import Path, Violation, format_path, violation
+from pytest_coworld.manifest.violations import Violation, violation
 
 
 def author_schema_violations(schema: dict[str, Any], path: Path) -> list[Violation]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pytest_coworld.json_path import Path, format_path
 from pytest_coworld.manifest.author_schemas import config_validator, config_violations
 from pytest_coworld.manifest.tokens import TokenBounds
-from pytest_coworld.manifest.violations import Path, Violation, format_path, violation
+from pytest_coworld.manifest.violations import Violation, violation
 
 PLACEHOLDER_TOKEN_LENGTH = 32
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pytest_coworld.json_path import Path
 from pytest_coworld.manifest.sections import runnables
-from pytest_coworld.manifest.violations import Path, Violation, short_json, violation
+from pytest_coworld.manifest.violations import Violation, short_json, violation
 
 PLATFORM_IMAGE_ID = re.compile(r"img_[A-Za-z0-9_-]+")
 MAX_NAME_LENGTH = 255  # distribution's NameTotalLengthMax

@@ -18,10 +18,11 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from pytest_coworld.json_path import format_path
 from pytest_coworld.manifest.generation import API_VERSION_V1
 from pytest_coworld.manifest.models import Generation
 from pytest_coworld.manifest.schema_errors import SchemaProblem, schema_problems
-from pytest_coworld.manifest.violations import Violation, format_path, short_json, violation
+from pytest_coworld.manifest.violations import Violation, short_json, violation
 
 SCHEMA_FILES = {"classic": "classic.schema.json", "current": "current.schema.json"}
 

@@ -10,8 +10,9 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import urlsplit
 
+from pytest_coworld.json_path import Path
 from pytest_coworld.manifest.sections import game_part, runnables
-from pytest_coworld.manifest.violations import Path, Violation, short_json, violation
+from pytest_coworld.manifest.violations import Violation, short_json, violation
 
 
 def package_path_problem(value: str) -> str | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
+from pytest_coworld.json_path import format_path
 from pytest_coworld.manifest.author_schemas import author_schema_violations
 from pytest_coworld.manifest.configs import config_schema_violations, token_free_violations
 from pytest_coworld.manifest.image_refs import image_violations
@@ -18,7 +19,7 @@ from pytest_coworld.manifest.package_paths import package_path_violations
 from pytest_coworld.manifest.sections import ROLE_SECTIONS, indexed
 from pytest_coworld.manifest.text_rules import text_violations
 from pytest_coworld.manifest.tokens import TOKENS_PATH, TokenBounds, tokens_rule
-from pytest_coworld.manifest.violations import Violation, format_path, short_json, short_list, violation
+from pytest_coworld.manifest.violations import Violation, short_json, short_list, violation
 
 ID_SECTIONS = (*ROLE_SECTIONS, "variants")
 

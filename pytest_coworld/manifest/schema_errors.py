@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from jsonschema.exceptions import ValidationError
 
-from pytest_coworld.manifest.violations import Path, json_type, short_json
+from pytest_coworld.json_path import Path
+from pytest_coworld.manifest.violations import json_type, short_json
 
 
 @dataclass(frozen=True)

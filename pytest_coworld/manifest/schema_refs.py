@@ -15,7 +15,8 @@ from jsonschema_specifications import REGISTRY as METASCHEMAS
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
-from pytest_coworld.manifest.violations import Path, Violation, format_path, short_json, violation
+from pytest_coworld.json_path import Path, format_path
+from pytest_coworld.manifest.violations import Violation, short_json, violation
 
 if TYPE_CHECKING:
     from referencing._core import Resolver  # what `Registry.resolver()` returns; not re-exported

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pytest_coworld.json_path import Path
 from pytest_coworld.manifest.models import SUPPORTING_ROLES
-from pytest_coworld.manifest.violations import Path
 
 ROLE_SECTIONS = ("player", *SUPPORTING_ROLES)
 

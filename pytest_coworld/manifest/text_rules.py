@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from pytest_coworld.json_path import Path
 from pytest_coworld.manifest.sections import game_part, indexed, runnables
-from pytest_coworld.manifest.violations import Path, Violation, short_json, violation
+from pytest_coworld.manifest.violations import Violation, short_json, violation
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")  # a decoded JSON string holds one only if it is unpaired

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
+from pytest_coworld.json_path import Path
 from pytest_coworld.manifest.models import Generation
-from pytest_coworld.manifest.violations import Path, Violation, short_json, violation
+from pytest_coworld.manifest.violations import Violation, short_json, violation
 
 TOKENS_PATH: Path = ("game", "config_schema", "properties", "tokens")
 DECLARATION = '"tokens": {"type": "array", "items": {"type": "string"}, "minItems": N, "maxItems": N}'

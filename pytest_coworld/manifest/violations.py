@@ -1,17 +1,11 @@
-"""One broken rule of a manifest, and the JSON path notation every violation uses."""
+"""One broken rule of a manifest, and the short texts of values its messages use."""
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-PathPart = str | int
-Path = tuple[PathPart, ...]
-
-_PLAIN_KEY = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$-]*$")
-SHOWN_KEY_LENGTH = 60  # a longer key is cut in paths: the key itself may be what is too long
+from pytest_coworld.json_path import PathPart, format_path
 
 
 @dataclass(frozen=True)
@@ -25,21 +19,6 @@ class Violation:
 
     def one_line(self) -> str:
         return f"{self.path}: [{self.rule}] {self.message} (hint: {self.hint})"
-
-
-def format_path(parts: Iterable[PathPart]) -> str:
-    """`("variants", 2, "game_config")` -> `variants[2].game_config`; the empty path is `$`."""
-    text = ""
-    for part in parts:
-        if isinstance(part, str) and len(part) > SHOWN_KEY_LENGTH:
-            part = part[: SHOWN_KEY_LENGTH - 3] + "..."
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif _PLAIN_KEY.match(part):
-            text += f".{part}" if text else part
-        else:
-            text += f"[{json.dumps(part)}]"
-    return text or "$"
 
 
 def violation(path: Sequence[PathPart], rule: str, message: str, hint: str) -> Violation:

@@ -59,10 +59,3 @@ def probe_client(base_url: str, client: str, query: str = "") -> ClientRoutes:
     return ClientRoutes(
         get_page(base_url, CURRENT_PREFIX + suffix), get_page(base_url, CLASSIC_PREFIX + suffix)
     )
-
-
-def healthz_ok(base_url: str, timeout: float = 2.0) -> bool:
-    try:
-        return httpx.get(base_url + "/healthz", timeout=timeout, trust_env=False).status_code == 200
-    except httpx.HTTPError:
-        return False

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_coworld import __version__
-from pytest_coworld.session import CoworldSession
+
+if TYPE_CHECKING:
+    from pytest_coworld.session import CoworldSession
 
 
 def header_lines(session: CoworldSession, image_facts: dict[str, Any]) -> list[str]:

@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from pytest_coworld import __version__
-from pytest_coworld.checks.catalog import RECOMMENDED, level_of
+from pytest_coworld.checks.catalog import RECOMMENDED, check_id_of, level_of
 from pytest_coworld.failures import CoworldCheckFailure
 from pytest_coworld.reporting.records import INCOMPLETE, NOT_CERTIFIED, WARNING_PREFIX, CheckRecorder
 from pytest_coworld.session import CoworldSession
+from pytest_coworld.targets import target_id_of
 
 
 class ReportingPlugin:
@@ -50,13 +51,8 @@ class ReportingPlugin:
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, Any, Any]:
         report: pytest.TestReport = yield
-        from pytest_coworld.plugin import check_id_of
-
         check_id = check_id_of(item)
-        params = getattr(item, "callspec", None) and item.callspec.params
-        target_id = params.get("coworld_target") if params else None
-        if not isinstance(target_id, str):  # an empty parameter set (a target without images) has none
-            target_id = None
+        target_id = target_id_of(item)
         if report.when == "setup" and (check_id or target_id):
             item.user_properties.extend(self._properties(check_id, target_id))
             report.user_properties = list(item.user_properties)

@@ -10,9 +10,10 @@ browser is missing).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pytest
+if TYPE_CHECKING:
+    import pytest
 
 SKIP_PREFIXES = {"not applicable": "not-applicable", "blocked": "blocked", "unavailable": "unavailable"}
 

@@ -7,10 +7,11 @@ import json
 import platform
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_coworld import __version__
 from pytest_coworld.checks.catalog import CATEGORIES, CHECKS, required_checks
+from pytest_coworld.json_path import schema_error_line
 from pytest_coworld.reporting.records import (
     CERTIFIED,
     INCOMPLETE,
@@ -19,7 +20,10 @@ from pytest_coworld.reporting.records import (
     CheckRecorder,
     decide,
 )
-from pytest_coworld.session import CoworldSession, Target
+
+if TYPE_CHECKING:
+    from pytest_coworld.session import CoworldSession
+    from pytest_coworld.targets import Target
 
 SCHEMA_VERSION = 2
 SCHEMA_PATH = Path(__file__).with_name("certification.schema.json")
@@ -124,6 +128,4 @@ def validate_results(results: dict[str, Any]) -> list[str]:
     from jsonschema import Draft202012Validator
 
     validator = Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
-    return [
-        f"{'/'.join(map(str, e.absolute_path)) or '$'}: {e.message}" for e in validator.iter_errors(results)
-    ]
+    return [schema_error_line(error) for error in validator.iter_errors(results)]

@@ -3,11 +3,13 @@ verdict with its counts and the reasons behind anything but CERTIFIED."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_coworld.checks.catalog import CATEGORIES, CHECKS
 from pytest_coworld.reporting.records import CERTIFIED, NOT_CERTIFIED, VERDICT_WORDS
-from pytest_coworld.session import CoworldSession
+
+if TYPE_CHECKING:
+    from pytest_coworld.session import CoworldSession
 
 _MARKUP = {
     "pass": {"green": True},

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+from jsonschema.exceptions import SchemaError, best_match
 
+from pytest_coworld.json_path import schema_error_line
 from pytest_coworld.manifest.models import LoadedManifest
 from pytest_coworld.runtime.errors import EpisodeSetupError
 
@@ -37,14 +38,12 @@ def redacted_config(config: dict[str, Any]) -> dict[str, Any]:
 def validate_config(schema: dict[str, Any], config: dict[str, Any], source: str) -> None:
     """Raise EpisodeSetupError when the concrete config does not validate against `game.config_schema`."""
     try:
-        errors = sorted(Draft202012Validator(schema).iter_errors(config), key=lambda error: list(error.path))
-    except SchemaError as error:
-        raise EpisodeSetupError(f"game.config_schema is not a valid JSON Schema: {error.message}") from None
-    if errors:
-        first = errors[0]
-        where = ".".join(str(part) for part in first.path) or "(root)"
+        error = best_match(Draft202012Validator(schema).iter_errors(config))
+    except SchemaError as broken:
+        raise EpisodeSetupError(f"game.config_schema is not a valid JSON Schema: {broken.message}") from None
+    if error is not None:
         raise EpisodeSetupError(
-            f"the {source} config does not validate against game.config_schema at {where}: {first.message} "
+            f"the {source} config does not validate against game.config_schema at {schema_error_line(error)} "
             "— fix the config (or pick another variant)"
         )
 

@@ -9,6 +9,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from pytest_coworld.json_path import schema_error_line
+
 
 @dataclass(frozen=True)
 class ResultsCheck:
@@ -77,11 +79,7 @@ def schema_errors(results: dict[str, Any], schema: dict[str, Any], limit: int = 
         errors = sorted(Draft202012Validator(schema).iter_errors(results), key=lambda error: list(error.path))
     except SchemaError as error:
         return [f"(schema): game.results_schema is not a valid JSON Schema ({error.message})"]
-    return [f"{_where(error.path)}: {error.message}" for error in errors[:limit]]
-
-
-def _where(path: Any) -> str:
-    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path) or "(root)"
+    return [schema_error_line(error) for error in errors[:limit]]
 
 
 def parse_player_failure(raw: bytes) -> PlayerFailure | str:

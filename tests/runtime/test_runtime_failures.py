@@ -106,7 +106,7 @@ CASES = [
     Case(
         "results-schema-invalid",
         OutcomeKind.RESULTS_MALFORMED,
-        "does not validate against game.results_schema at (root): Additional properties",
+        "does not validate against game.results_schema at $: Additional properties",
         "episode over",
         manifest=game("schema_invalid"),
     ),
