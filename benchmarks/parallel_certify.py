@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from pytest_coworld.examples import build_example, example_manifest_path  # noqa: E402
-from pytest_coworld.runtime.engine_events import games_created  # noqa: E402
+from pytest_coworld.runtime.engine_events import GamesCreated  # noqa: E402
 
 TARGETS = ("paint", "auction")
 
@@ -67,9 +67,9 @@ def main(runs: int, worker_counts: list[int]) -> int:
     print("| --- | --- | --- | --- | --- |")
     for workers in worker_counts:
         for number in range(1, runs + 1):
-            since = int(time.time())
-            verdict, wall, run_id = certify_once(workers)
-            counted = games_created(client, run_id, since, TARGETS)
+            with GamesCreated(client, TARGETS) as games:
+                verdict, wall, run_id = certify_once(workers)
+            counted = games.count(run_id)
             right = verdict == "certified" and counted == expected
             failures += not right
             shown = ", ".join(f"{t}/{k}: {n}" for (t, k), n in sorted(counted.items()))

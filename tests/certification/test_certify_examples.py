@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -16,13 +15,13 @@ from pytest_coworld.checks.catalog import CHECKS
 from pytest_coworld.cli.app import app
 from pytest_coworld.examples import example_manifest_path
 from pytest_coworld.reporting.results_json import validate_results
-from pytest_coworld.runtime.engine_events import games_created
+from pytest_coworld.runtime.engine_events import GamesCreated
 from pytest_coworld.runtime.labels import LABEL_RUN_ID
 
 
 def test_both_examples_certify_in_parallel_with_clean_reports(certify: Any, docker_client: Any) -> None:
-    started = int(time.time())
-    run = certify(example_manifest_path("paint"), example_manifest_path("auction"), args=("-n", "2"))
+    with GamesCreated(docker_client, ("paint", "auction")) as games:
+        run = certify(example_manifest_path("paint"), example_manifest_path("auction"), args=("-n", "2"))
 
     assert run.result.ret == 0, run.result.stdout.str()[-3000:]
     run.result.assert_outcomes(passed=88, skipped=10)  # each example serves one generation of replay mode
@@ -54,7 +53,7 @@ def test_both_examples_certify_in_parallel_with_clean_reports(certify: Any, dock
 
     run_id = run.report["run_id"]
     assert _resources_of(docker_client, run_id) == []
-    assert games_created(docker_client, run_id, started, ("paint", "auction")) == {
+    assert games.count(run_id) == {
         ("paint", "certification"): 1,
         ("paint", "probe"): 1,
         ("auction", "certification"): 1,
