@@ -9,6 +9,7 @@ from pytest_coworld.cli import (
     download,
     example,
     gc,
+    k8s,
     login,
     replay,
     run_episode,
@@ -38,6 +39,7 @@ app.command("gc")(gc.gc_command)
 app.command("login")(login.login_command)
 app.command("upload-coworld")(upload_coworld.upload_coworld_command)
 app.command("upload-policy")(upload_policy.upload_policy_command)
+app.add_typer(k8s.app, name="k8s")
 app.command("submit")(submit.submit_command)
 app.command("download")(download.download_command)
 app.add_typer(example.app, name="example")

@@ -7,7 +7,6 @@ Exit status: 0 when every episode completed, 1 otherwise (or when Docker fails),
 from __future__ import annotations
 
 import json
-import os
 import statistics
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
@@ -19,6 +18,7 @@ from rich import box
 from rich.table import Table
 
 from pytest_coworld.cli.common import ExampleOption, fail, manifest_reference, stderr, stdout
+from pytest_coworld.cli.episode_inputs import env_pairs, load_episode_manifest, memory_size, secret_env_pairs
 from pytest_coworld.manifest.models import LoadedManifest
 
 if TYPE_CHECKING:
@@ -32,7 +32,8 @@ WIDE_SLOTS = 4  # more slots than this (and than episodes): one row per slot
 ManifestArgument = Annotated[
     str | None,
     typer.Argument(
-        help="coworld_manifest.json: a path, a file:// URI or an http(s):// URL.",
+        help="coworld_manifest.json: a path, a file:// or http(s):// URI, "
+        "or a cow_… id (downloaded from $COWORLD_SERVER).",
         metavar="MANIFEST",
         show_default=False,
     ),
@@ -130,7 +131,7 @@ def run_episode_command(
 
     if example and manifest:
         images, manifest = [manifest, *(images or [])], None
-    loaded = _load(manifest_reference(manifest, example), example, defect)
+    loaded = load_episode_manifest(manifest_reference(manifest, example), example, defect)
     try:
         spec = build_episode_spec(
             loaded,
@@ -138,10 +139,10 @@ def run_episode_command(
             config_file=config,
             images=images or [],
             run=run,
-            env=_pairs("--env", env),
-            secret_env=_secret_pairs(secret_env),
+            env=env_pairs("--env", env),
+            secret_env=secret_env_pairs(secret_env),
             timeouts=Timeouts(episode=timeout),
-            limits=NO_LIMITS if no_limits else ResourceLimits(cpus, _memory(memory)),
+            limits=NO_LIMITS if no_limits else ResourceLimits(cpus, memory_size(memory)),
         )
     except EpisodeSetupError as error:
         fail(str(error))
@@ -163,66 +164,6 @@ def run_episode_command(
     else:
         _print_results(summary, results)
     raise typer.Exit(0 if summary["completed"] == summary["total"] else EXIT_FAILED)
-
-
-def _load(reference: str, example: str | None, defect: str | None) -> LoadedManifest:
-    from pytest_coworld.manifest import ManifestInvalid, ManifestLoadError, load_manifest
-
-    if defect and not example:
-        fail("--defect needs --example: defects exist only in the bundled examples")
-    try:
-        loaded = load_manifest(reference)
-    except ManifestLoadError as error:
-        fail(str(error))
-    except ManifestInvalid as error:
-        fail(f"the manifest is invalid: {str(error).splitlines()[0]}", hint=f"`coworld validate {reference}`")
-    if not defect:
-        return loaded
-    from pytest_coworld.examples import ExampleNotFound, apply_defect, defects_of
-
-    try:
-        if defect not in {known.id for known in defects_of(example or "")}:
-            fail(f"example {example} has no defect {defect!r}", hint=f"`coworld example defects {example}`")
-        return loaded.with_document(apply_defect(loaded.document, defect))
-    except ExampleNotFound as error:
-        fail(str(error))
-
-
-def _memory(size: str) -> int:
-    from pytest_coworld.runtime.settings import memory_bytes
-
-    try:
-        return memory_bytes(size)
-    except ValueError as error:
-        fail(f"--memory: {error}")
-
-
-def _pairs(option: str, values: list[str] | None) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for value in values or []:
-        key, separator, content = value.partition("=")
-        if not separator or not key:
-            fail(f"{option} expects KEY=VALUE, got {value!r}")
-        pairs[key] = content
-    return pairs
-
-
-def _secret_pairs(values: list[str] | None) -> dict[str, str]:
-    """`--secret-env` values: KEY=VALUE, or KEY alone for the value of this process's environment. Errors
-    name the option's position, never what was given (it may be the secret itself)."""
-    pairs: dict[str, str] = {}
-    for position, value in enumerate(values or [], start=1):
-        key, separator, content = value.partition("=")
-        if separator and key:
-            pairs[key] = content
-        elif not separator and key in os.environ:
-            pairs[key] = os.environ[key]
-        else:
-            fail(
-                f"--secret-env #{position} is neither KEY=VALUE nor a variable of your environment",
-                hint="give KEY=VALUE, or export KEY and give --secret-env KEY",
-            )
-    return pairs
 
 
 def _check_images(context: RunContext, spec: EpisodeSpec, example: str | None) -> None:

@@ -36,6 +36,18 @@ def replay_file_name(generation: Generation) -> str:
     return REPLAY_FILES[generation.is_current]
 
 
+def game_env(generation: Generation) -> dict[str, str]:
+    """The contract's COGAME_* variables: the files under /coworld, and 0.0.0.0:8080 (any backend)."""
+    return {
+        "COGAME_CONFIG_URI": f"file://{MOUNT_POINT}/{CONFIG_FILE}",
+        "COGAME_RESULTS_URI": f"file://{MOUNT_POINT}/{RESULTS_FILE}",
+        "COGAME_SAVE_REPLAY_URI": f"file://{MOUNT_POINT}/{replay_file_name(generation)}",
+        "COGAME_PLAYER_FAILURE_URI": f"file://{MOUNT_POINT}/{PLAYER_FAILURE_FILE}",
+        "COGAME_HOST": "0.0.0.0",
+        "COGAME_PORT": "8080",
+    }
+
+
 class Workspace:
     """A folder writable by any container user, holding the concrete config and what the game writes.
 
@@ -44,6 +56,7 @@ class Workspace:
 
     def __init__(self, folder: Path, generation: Generation) -> None:
         self.folder = folder
+        self.generation = generation
         self.replay_name = replay_file_name(generation)
         folder.mkdir(parents=True, exist_ok=True)
         folder.chmod(0o777)
@@ -53,14 +66,7 @@ class Workspace:
 
     def game_env(self) -> dict[str, str]:
         """The COGAME_* variables that point the game at this workspace and make it listen on 0.0.0.0:8080."""
-        return {
-            "COGAME_CONFIG_URI": f"file://{MOUNT_POINT}/{CONFIG_FILE}",
-            "COGAME_RESULTS_URI": f"file://{MOUNT_POINT}/{RESULTS_FILE}",
-            "COGAME_SAVE_REPLAY_URI": f"file://{MOUNT_POINT}/{self.replay_name}",
-            "COGAME_PLAYER_FAILURE_URI": f"file://{MOUNT_POINT}/{PLAYER_FAILURE_FILE}",
-            "COGAME_HOST": "0.0.0.0",
-            "COGAME_PORT": "8080",
-        }
+        return game_env(self.generation)
 
     def mounts(self) -> dict[str, dict[str, str]]:
         return {str(self.folder): {"bind": MOUNT_POINT, "mode": "rw"}}

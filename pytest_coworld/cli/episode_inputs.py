@@ -1,0 +1,72 @@
+"""What `run-episode` and `k8s render` both take from their arguments: the manifest to run, env pairs,
+secret env, a memory size; each a one-line exit when it is wrong."""
+
+from __future__ import annotations
+
+import os
+
+from pytest_coworld.cli.common import fail
+from pytest_coworld.manifest.models import LoadedManifest
+
+
+def load_episode_manifest(reference: str, example: str | None, defect: str | None) -> LoadedManifest:
+    """The manifest to run, valid (with an example's defect switched on when asked), or a one-line exit."""
+    from pytest_coworld.manifest import ManifestInvalid, ManifestLoadError, load_manifest
+
+    if defect and not example:
+        fail("--defect needs --example: defects exist only in the bundled examples")
+    try:
+        loaded = load_manifest(reference)
+    except ManifestLoadError as error:
+        fail(str(error))
+    except ManifestInvalid as error:
+        fail(f"the manifest is invalid: {str(error).splitlines()[0]}", hint=f"`coworld validate {reference}`")
+    if not defect:
+        return loaded
+    from pytest_coworld.examples import ExampleNotFound, apply_defect, defects_of
+
+    try:
+        if defect not in {known.id for known in defects_of(example or "")}:
+            fail(f"example {example} has no defect {defect!r}", hint=f"`coworld example defects {example}`")
+        return loaded.with_document(apply_defect(loaded.document, defect))
+    except ExampleNotFound as error:
+        fail(str(error))
+
+
+def memory_size(size: str) -> int:
+    """`--memory` in bytes, or a one-line exit."""
+    from pytest_coworld.runtime.settings import memory_bytes
+
+    try:
+        return memory_bytes(size)
+    except ValueError as error:
+        fail(f"--memory: {error}")
+
+
+def env_pairs(option: str, values: list[str] | None) -> dict[str, str]:
+    """KEY=VALUE values of `option`, or a one-line exit."""
+    pairs: dict[str, str] = {}
+    for value in values or []:
+        key, separator, content = value.partition("=")
+        if not separator or not key:
+            fail(f"{option} expects KEY=VALUE, got {value!r}")
+        pairs[key] = content
+    return pairs
+
+
+def secret_env_pairs(values: list[str] | None) -> dict[str, str]:
+    """`--secret-env` values: KEY=VALUE, or KEY alone for the value of this process's environment. Errors
+    name the option's position, never what was given (it may be the secret itself)."""
+    pairs: dict[str, str] = {}
+    for position, value in enumerate(values or [], start=1):
+        key, separator, content = value.partition("=")
+        if separator and key:
+            pairs[key] = content
+        elif not separator and key in os.environ:
+            pairs[key] = os.environ[key]
+        else:
+            fail(
+                f"--secret-env #{position} is neither KEY=VALUE nor a variable of your environment",
+                hint="give KEY=VALUE, or export KEY and give --secret-env KEY",
+            )
+    return pairs
