@@ -1,13 +1,5 @@
-"""The public fixtures of pytest-coworld. The certification checks use exactly these.
-
-| fixture | scope | what it gives |
-| --- | --- | --- |
-| `coworld_manifest` | test (per target) | the validated `LoadedManifest` being certified |
-| `coworld_episode` | test (per target) | the certification episode (run once): results, replay, logs |
-| `coworld_game` | test (per target) | a running, healthy game of a probe episode, for probes from the host |
-| `make_coworld_player` | test | a factory that starts player containers in the probe episode |
-| `coworld_replay_server` | test (per target) | the game in replay mode on the certification replay |
-| `coworld_replay_mode` | test | `classic` or `current`: which replay mode `coworld_replay_server` starts |
+"""The public fixtures of pytest-coworld. The certification checks use exactly these; the full list, with
+what each gives, is generated into docs/reference/fixtures.md.
 
 The heavy objects behind them live once per target and pytest process in the `coworld_runs` session
 fixture, so many checks share one episode; they are removed when the session's fixtures are torn down.
@@ -23,6 +15,7 @@ import pytest
 if TYPE_CHECKING:
     from pytest_coworld.certification import CertificationRun, MainEpisode, ProbeGame, ReplayHandle
     from pytest_coworld.manifest import LoadedManifest
+    from pytest_coworld.runtime import PlayerContainer
     from pytest_coworld.targets import Target
 
 
@@ -116,11 +109,9 @@ def coworld_game(coworld_run: CertificationRun) -> ProbeGame:
 
 
 @pytest.fixture
-def make_coworld_player(coworld_game: ProbeGame) -> Callable[..., Any]:
-    """`make_coworld_player(slot, image=None, run=None, env=None)` starts a player in the probe game.
-
-    The player uses the slot's certification player image unless `image` is given; it is removed at the end.
-    """
+def make_coworld_player(coworld_game: ProbeGame) -> Callable[[int], PlayerContainer]:
+    """`make_coworld_player(slot)` starts the slot's certification player (the manifest's image, run and env
+    for it) in the probe game; it is removed with the probe game at the end of the run."""
     return coworld_game.start_player
 
 

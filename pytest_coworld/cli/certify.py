@@ -36,7 +36,10 @@ def _manifest_for_pytest(reference: str, defect: str | None, folder: Path) -> st
 def certify_command(
     manifest: Annotated[
         str | None,
-        typer.Argument(help="coworld_manifest.json: a path, a file:// or http(s):// URI, or a cow_… id."),
+        typer.Argument(
+            help="coworld_manifest.json: a path, a file:// or http(s):// URI, "
+            "or a cow_… id (downloaded from $COWORLD_SERVER)."
+        ),
     ] = None,
     example: ExampleOption = None,
     defect: Annotated[str | None, typer.Option(help="With --example: switch on this defect.")] = None,

@@ -14,20 +14,20 @@ from pytest_coworld.platform.server import DEFAULT_SERVER, normalize_server
 
 def login_command(
     token: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--token",
             prompt="Platform token",
             hide_input=True,
-            help="Your platform API token (asked if left out).",
+            help="Your platform API token; prompted for (input hidden) when left out.",
         ),
-    ],
+    ] = None,
     server: ServerOption = DEFAULT_SERVER,
 ) -> None:
     """Store the token for SERVER in ~/.softmax/credentials.yaml (mode 0600); COWORLD_TOKEN overrides it."""
     with platform_errors():
         normalized = normalize_server(server)
-        if not token.strip():
+        if not token or not token.strip():
             raise PlatformError(
                 "--token is empty", hint="copy the token from your account page on the platform"
             )

@@ -20,7 +20,10 @@ EXIT_INVALID = 1
 ManifestArgument = Annotated[
     str | None,
     typer.Argument(
-        help="coworld_manifest.json: a path, a file:// URI or an http(s):// URL.", show_default=False
+        help="coworld_manifest.json: a path, a file:// or http(s):// URI, "
+        "or a cow_… id (downloaded from $COWORLD_SERVER).",
+        metavar="MANIFEST",
+        show_default=False,
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]

@@ -12,7 +12,12 @@ from pytest_coworld.cli.common import ExampleOption, fail, manifest_reference, s
 
 def verify_report_command(
     report: Annotated[Path, typer.Argument(help="A coworld-certification.json.")],
-    manifest: Annotated[str | None, typer.Option("--manifest", help="The manifest to admit.")] = None,
+    manifest: Annotated[
+        str | None,
+        typer.Option(
+            "--manifest", help="The manifest to admit: a path, a file:// or http(s):// URI, or a cow_… id."
+        ),
+    ] = None,
     example: ExampleOption = None,
 ) -> None:
     """Exit 0 only if every required check passed for exactly this manifest and the local images it names."""

@@ -1,11 +1,10 @@
-"""Report pieces that need no episode: skip kinds, levels, the verdict, exit status, generated docs."""
+"""Report pieces that need no episode: skip kinds, levels, the verdict, exit status."""
 
 from __future__ import annotations
 
 import pytest
 
 from pytest_coworld.checks.catalog import CHECKS, RECOMMENDED, level_of, required_checks
-from pytest_coworld.reference import DOCS_DIR, PAGES
 from pytest_coworld.reporting.plugin import exit_status
 from pytest_coworld.reporting.records import CheckRecord, decide, skip_kind
 
@@ -89,8 +88,3 @@ def certification(verdict: str, chosen: bool = False) -> dict[str, object]:
 def test_pytest_exits_non_zero_unless_certified_or_a_chosen_subset(results: dict, status: int) -> None:
     assert exit_status(pytest.ExitCode.OK, results) == status
     assert exit_status(pytest.ExitCode.INTERRUPTED, results) == pytest.ExitCode.INTERRUPTED
-
-
-def test_reference_docs_are_current() -> None:
-    for name, render in PAGES.items():
-        assert (DOCS_DIR / name).read_text() == render(), f"run `python -m pytest_coworld.reference` ({name})"
