@@ -52,6 +52,7 @@ class CertifyCommand:
     manifest: str
     junitxml: Path | None = None
     results_json: Path | None = None
+    results_html: Path | None = None
     artifacts_dir: Path | None = None
     workers: str | None = None
     extra: tuple[str, ...] = ()
@@ -76,6 +77,8 @@ class CertifyCommand:
             argv.append(f"--junitxml={self.junitxml}")
         if self.results_json:
             argv.append(f"--coworld-results-json={self.results_json}")
+        if self.results_html:
+            argv.append(f"--coworld-html={self.results_html}")
         if self.artifacts_dir:
             argv.append(f"--coworld-artifacts-dir={self.artifacts_dir}")
         if self.workers:

@@ -88,6 +88,12 @@ OPTIONS = (
         metavar="PATH",
     ),
     _Option(
+        "coworld_html",
+        "Write the certification report as one HTML page here (verdict, failures, screenshots, the "
+        "episode's timeline, links to the artifacts).",
+        metavar="PATH",
+    ),
+    _Option(
         "coworld_keep_containers",
         "Leave the containers and networks in place after the run, for debugging (until `coworld gc` or "
         "the next run).",
@@ -188,6 +194,7 @@ class CoworldOptions:
     player_images: tuple[str, ...]
     artifacts_dir: Path
     results_json: Path | None
+    html: Path | None
     keep_containers: bool
     strict: bool
     no_browser: bool
@@ -244,6 +251,7 @@ class CoworldOptions:
             player_images=values["player_image"],
             artifacts_dir=Path(values["artifacts_dir"]).absolute(),
             results_json=Path(values["results_json"]).absolute() if values["results_json"] else None,
+            html=Path(values["html"]).absolute() if values["html"] else None,
             keep_containers=bool(values["keep_containers"]),
             strict=bool(values["strict"]),
             no_browser=bool(values["no_browser"]),

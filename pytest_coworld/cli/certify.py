@@ -69,6 +69,9 @@ def certify_command(
     report: Annotated[Path, typer.Option("--report", help="Write the certification report here.")] = Path(
         REPORT_NAME
     ),
+    open_html: Annotated[
+        bool, typer.Option("--open", help="Open the HTML report (beside the JSON one) in a browser.")
+    ] = False,
     json_output: Annotated[
         bool,
         typer.Option("--json", help="Print the certification report as JSON on stdout (pytest's on stderr)."),
@@ -112,6 +115,7 @@ def certify_command(
         manifest=_manifest_for_pytest(reference, defect, artifacts_dir.absolute() / "manifests"),
         junitxml=junitxml.absolute() if junitxml else None,
         results_json=report.absolute(),
+        results_html=report.absolute().with_suffix(".html"),
         artifacts_dir=artifacts_dir.absolute(),
         workers=workers,
         extra=tuple(pytest_args),
@@ -120,4 +124,7 @@ def certify_command(
     code = command.verdict_exit_code()
     if json_output and report.is_file():
         sys.stdout.write(report.read_text())
+    html = report.absolute().with_suffix(".html")
+    if open_html and html.is_file():
+        typer.launch(html.as_uri())
     raise typer.Exit(code)

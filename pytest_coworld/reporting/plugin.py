@@ -8,6 +8,7 @@ in the summary, `<skipped type="pytest.xfail">` in JUnit): CI systems show it, a
 from __future__ import annotations
 
 from collections.abc import Generator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -97,8 +98,23 @@ class ReportingPlugin:
         self.config.hook.pytest_coworld_update_results_json(config=self.config, results=results)
         if self.session.options.results_json:
             write_results(results, self.session.options.results_json)
+        if self.session.options.html:
+            self._write_html(results, self.session.options.html)
         self.results = results
         session.exitstatus = exit_status(session.exitstatus, results)
+
+    def _write_html(self, results: dict[str, Any], path: Path) -> None:
+        """The HTML page of the report; a failure to write it is a warning, never a change of the verdict."""
+        from jinja2 import TemplateError
+
+        from pytest_coworld.reporting.html_report import write_html
+
+        try:
+            write_html(results, path)
+        except (OSError, TemplateError) as error:
+            terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+            if terminal is not None:
+                terminal.write_line(f"warning: the HTML report {path} was not written: {error}", yellow=True)
 
     def _add_junit_properties(self, results: dict[str, Any]) -> None:
         from _pytest.junitxml import xml_key

@@ -46,6 +46,8 @@ def write_summary(terminal: Any, results: dict[str, Any], session: CoworldSessio
     terminal.write_line(f"artifacts: {results['artifacts_dir']}")
     if session.options.results_json:
         terminal.write_line(f"report: {session.options.results_json}")
+    if session.options.html:
+        terminal.write_line(f"html report: {session.options.html}")
     if session.options.keep_containers:
         terminal.write_line(f"containers kept; remove them with: {session.cleanup_command()}")
 

@@ -79,6 +79,7 @@ def test_certify_json_prints_the_report_of_the_chosen_checks_on_stdout(
 
     assert (finished.returncode, printed["verdict"]) == (3, "incomplete"), finished.stderr[-3000:]
     assert printed == json.loads((tmp_path / "chosen.json").read_text())
+    assert "INCOMPLETE" in (tmp_path / "chosen.html").read_text()  # the same report as one HTML page
     checks = printed["certifications"][0]["checks"]
     assert checks and all(check["id"].startswith("manifest.") for check in checks)
     assert "INCOMPLETE" in finished.stderr
