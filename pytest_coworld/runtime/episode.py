@@ -452,7 +452,12 @@ class Episode:
         """Copy what the game wrote into the artifacts folder; return it (redacted) and the replay problem."""
         workspace = self.workspace
         if workspace is None:
-            return {"results": None, "player_failure": None, "replay_problem": "the game never ran"}
+            return {
+                "results": None,
+                "player_failure": None,
+                "results_problem": None,
+                "replay_problem": "the game never ran",
+            }
         found: dict[str, Any] = {"results_problem": None}
         for key, name in (("results", RESULTS_FILE), ("player_failure", PLAYER_FAILURE_FILE)):
             try:

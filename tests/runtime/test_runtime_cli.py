@@ -86,10 +86,11 @@ def test_eight_slots_fit_eighty_columns_one_row_per_slot(manifest_file: Any, tmp
     )
 
     assert finished.returncode == 0, finished.stderr
-    lines = finished.stdout.splitlines()
-    assert all(len(line) <= 80 for line in lines) and "…" not in finished.stdout, finished.stdout
+    table, artifacts = finished.stdout.split("artifacts: ")
+    lines = table.splitlines()
+    assert all(len(line) <= 80 for line in lines) and "…" not in table, finished.stdout
     assert sum(bool(re.match(r"\s*slot \d\s+\d+\s+\d+\s+\d+/\d+\s*$", line)) for line in lines) == 8
-    assert f"artifacts: {out.absolute()}" in finished.stdout
+    assert artifacts.strip() == str(out.absolute())
 
 
 def test_a_failed_episode_exits_1_and_shows_why(manifest_file: Any, tmp_path: Path) -> None:
@@ -216,7 +217,7 @@ def test_killing_run_episode_mid_episode_leaves_nothing_behind(
 ) -> None:
     process, run_id = _start_long_episode(manifest_file, tmp_path)
     try:
-        assert run_id and len(list_labelled(docker_client, run_id)) == 6  # game, relay, 2 players, 2 networks
+        assert run_id and len(list_labelled(docker_client, run_id)) == 7  # game, relay, 2 players, 3 networks
         process.send_signal(signal_number)
         _, stderr = process.communicate(timeout=CLEANUP_SECONDS)
     finally:
