@@ -31,6 +31,7 @@ import hashlib
 import itertools
 import json
 import signal
+import socket
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -112,9 +113,24 @@ class Connection:
         )
 
 
+class Upstream:
+    """The game's address: its name is resolved once (the engine's DNS is not asked on every connection)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self._address: str | None = None
+
+    async def open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if self._address is None:
+            loop = asyncio.get_running_loop()
+            found = await loop.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
+            self._address = str(found[0][4][0])
+        return await asyncio.open_connection(self._address, self.port, limit=HEAD_LIMIT)
+
+
 class Relay:
-    def __init__(self, upstream_host: str, upstream_port: int) -> None:
-        self.upstream = (upstream_host, upstream_port)
+    def __init__(self, upstream: Upstream) -> None:
+        self.upstream = upstream
         self.numbers = itertools.count(1)
         self.open: dict[int, Connection] = {}
 
@@ -136,7 +152,7 @@ class Relay:
         head = await client_reader.readuntil(b"\r\n\r\n")
         self._describe_request(connection.number, client_writer, head)
         try:
-            game_reader, game_writer = await asyncio.open_connection(*self.upstream, limit=HEAD_LIMIT)
+            game_reader, game_writer = await self.upstream.open()
         except OSError:
             connection.ended("unreachable")
             return
@@ -291,12 +307,12 @@ class FrontDoor:
     """The host's door to the game: every connection passed through unparsed and unrecorded (the host's
     probes and browsers are not players; the game itself has no published port and no route outward)."""
 
-    def __init__(self, upstream_host: str, upstream_port: int) -> None:
-        self.upstream = (upstream_host, upstream_port)
+    def __init__(self, upstream: Upstream) -> None:
+        self.upstream = upstream
 
     async def handle(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         try:
-            game_reader, game_writer = await asyncio.open_connection(*self.upstream, limit=HEAD_LIMIT)
+            game_reader, game_writer = await self.upstream.open()
         except OSError:
             client_writer.close()
             return
@@ -317,11 +333,12 @@ async def _copy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 
 async def serve(port: int, upstream: str, host_port: int | None) -> None:
     host, _, upstream_port = upstream.rpartition(":")
-    relay = Relay(host, int(upstream_port))
+    game = Upstream(host, int(upstream_port))
+    relay = Relay(game)
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, relay.stop)
     servers = [await asyncio.start_server(relay.handle, "0.0.0.0", port, limit=HEAD_LIMIT)]
     if host_port is not None:
-        door = FrontDoor(host, int(upstream_port))
+        door = FrontDoor(game)
         servers.append(await asyncio.start_server(door.handle, "0.0.0.0", host_port, limit=HEAD_LIMIT))
     emit("listening", port=port, host_port=host_port)
     await asyncio.gather(*(server.serve_forever() for server in servers), relay.report_progress())
