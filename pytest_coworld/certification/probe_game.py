@@ -26,6 +26,7 @@ from pytest_coworld.runtime.episode import Episode
 from pytest_coworld.runtime.outcome import log_tail
 from pytest_coworld.runtime.run import RunContext
 from pytest_coworld.runtime.spec import EpisodeSpec
+from pytest_coworld.runtime.workspace import PLAYER_FAILURE_FILE, RESULTS_FILE
 
 HEALTHY_SLACK = 30.0
 HEALTHZ_SECONDS = 10.0
@@ -136,12 +137,18 @@ class ProbeGame:
         if ended:
             raise CheckBlocked(ended)
 
-    def ended(self) -> str | None:
-        """Why the probe game is no longer there to probe, when its episode ended normally (it exited 0)."""
-        game = self.episode.game
-        if game is None or not game.exited or game.exit_code != 0:
+    def ended(self, wait: float = 0.0) -> str | None:
+        """Why the probe game is no longer there to probe, when its episode ended by its own rules: it exited
+        0, or it exited after writing results or a player failure report (it waited for players, who in a
+        probe episode come only when a check starts them). `wait`: how long a game shutting down gets."""
+        game, workspace = self.episode.game, self.episode.workspace
+        if game is None or not game.wait_exit(wait):
             return None
-        return "the probe game's episode was over (the game exited 0) before this probe could run"
+        wrote = workspace is not None and (workspace.has(RESULTS_FILE) or workspace.has(PLAYER_FAILURE_FILE))
+        if game.exit_code != 0 and not wrote:
+            return None
+        status = game.exit_code
+        return f"the probe game's episode was over (the game exited {status}) before this probe could run"
 
     def _healthz_problem(self) -> str | None:
         """None when the game still answers `GET /healthz` with 200, else what it did instead."""

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from pytest_coworld.certification import MainEpisode, ProbeGame
+from pytest_coworld.certification.probe_game import EXIT_SECONDS
 from pytest_coworld.checks.catalog import check_mark
 from pytest_coworld.failures import CheckBlocked, CoworldCheckFailure
 from pytest_coworld.probes.sockets import reconnect
@@ -32,7 +33,7 @@ def test_reconnect(
         if other != slot:
             make_coworld_player(other)
     observation = reconnect(coworld_game.player_url(slot))  # the slot connected before: the control attempt
-    blocked = observation.blocked or (observation.problem and coworld_game.ended())
+    blocked = observation.blocked or (observation.problem and coworld_game.ended(wait=EXIT_SECONDS))
     if blocked:
         raise CheckBlocked(f"reconnect could not be judged: {blocked}")
     record_property("coworld.observed", observation.describe())

@@ -1,4 +1,5 @@
-"""The three per-episode networks: the players', the game's, and the one through which the host reaches it."""
+"""The per-episode networks: the players' and the game's, both internal; the host reaches the game through the
+wire relay, which publishes its door on the engine's default bridge."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ import docker.errors
 from pytest_coworld.runtime.docker_api import docker_errors, is_gone
 
 GAME_ALIAS = "game"
+PUBLIC_NETWORK = "bridge"
+"""The engine's default bridge: where the relay publishes the host's door (no network of our own, so an
+episode takes only two of the engine's limited address pools)."""
 NO_HOST_ADDRESS = {"com.docker.network.bridge.inhibit_ipv4": "true"}
 """The host gets no address on an internal network's bridge: its containers cannot reach the host at all."""
 
@@ -33,20 +37,24 @@ class EpisodeNetworks:
 
     `private` (the players') and `backend` (the game's) are internal and give the host no address: what is on
     them reaches only the other containers there, never the host or the outside. The wire relay joins both,
-    as `game` on `private`, and `public`, an ordinary bridge on which it publishes the host's door to the game
+    as `game` on `private`, and the engine's default bridge, on which it publishes the host's door to the game
     on 127.0.0.1 (Docker publishes no port of a container attached only to internal networks).
     """
 
     def __init__(
-        self, client: docker.DockerClient, name_prefix: str, labels: dict[str, str], players: bool = True
+        self,
+        client: docker.DockerClient,
+        name_prefix: str,
+        labels: dict[str, str],
+        players: bool = True,
     ) -> None:
         self.client = client
+        self.public_name = PUBLIC_NETWORK
         self.name_prefix = name_prefix
         self.labels = labels
         self.players = players  # False: no `private` network (a replay server has no players)
         self.private: Any = None
         self.backend: Any = None
-        self.public: Any = None
 
     @property
     def private_name(self) -> str:
@@ -56,19 +64,15 @@ class EpisodeNetworks:
     def backend_name(self) -> str:
         return f"{self.name_prefix}-backend"
 
-    @property
-    def public_name(self) -> str:
-        return f"{self.name_prefix}-public"
-
     def create(self) -> EpisodeNetworks:
         """Create the networks (in parallel: each takes ~0.1 s); on failure remove what was made."""
-        wanted = {"backend": (self.backend_name, True), "public": (self.public_name, False)}
+        wanted = {"backend": self.backend_name}
         if self.players:
-            wanted["private"] = (self.private_name, True)
+            wanted["private"] = self.private_name
         futures: dict[str, Future[Any]] = {}
         try:
             with docker_errors("creating the episode networks"), ThreadPoolExecutor(len(wanted)) as pool:
-                futures = {key: pool.submit(self._create, *made) for key, made in wanted.items()}
+                futures = {key: pool.submit(self._create, name) for key, name in wanted.items()}
                 for key, future in futures.items():
                     setattr(self, key, future.result())
         except BaseException:
@@ -78,23 +82,23 @@ class EpisodeNetworks:
             raise
         return self
 
-    def _create(self, name: str, internal: bool) -> Any:
+    def _create(self, name: str) -> Any:
         return self.client.networks.create(
             name,
             driver="bridge",
-            internal=internal,
-            options=NO_HOST_ADDRESS if internal else None,
+            internal=True,
+            options=NO_HOST_ADDRESS,
             labels=self.labels,
             check_duplicate=True,
         )
 
     def remove(self) -> None:
         """Remove the networks in parallel (their containers must be gone first); missing ones are fine."""
-        networks = [network for network in (self.private, self.backend, self.public) if network is not None]
+        networks = [network for network in (self.private, self.backend) if network is not None]
         if networks:
-            with ThreadPoolExecutor(3) as pool:
+            with ThreadPoolExecutor(2) as pool:
                 list(pool.map(_remove_network, networks))
-        self.private = self.backend = self.public = None
+        self.private = self.backend = None
 
     def __enter__(self) -> EpisodeNetworks:
         return self.create()

@@ -217,7 +217,7 @@ def test_killing_run_episode_mid_episode_leaves_nothing_behind(
 ) -> None:
     process, run_id = _start_long_episode(manifest_file, tmp_path)
     try:
-        assert run_id and len(list_labelled(docker_client, run_id)) == 7  # game, relay, 2 players, 3 networks
+        assert run_id and len(list_labelled(docker_client, run_id)) == 6  # game, relay, 2 players, 2 networks
         process.send_signal(signal_number)
         _, stderr = process.communicate(timeout=CLEANUP_SECONDS)
     finally:

@@ -19,6 +19,7 @@ import pytest
 from runtime_fakes import BASE_IMAGE, fake_document, fake_manifest, loaded_manifest
 
 from pytest_coworld.runtime import GAME_ALIAS, Episode, RunContext, build_episode_spec, run_episode
+from pytest_coworld.runtime.networks import PUBLIC_NETWORK
 
 BYSTANDER_PORT = 9000
 
@@ -133,7 +134,7 @@ def test_only_the_relay_has_a_door_to_the_outside_and_it_is_on_loopback(
         assert episode.relay is not None
         game, relay = episode.game.container, episode.relay.handle.container
         networks = episode.networks
-        for container in (game, relay, networks.private, networks.backend, networks.public):
+        for container in (game, relay, networks.private, networks.backend):
             container.reload()
         relay_networks = relay.attrs["NetworkSettings"]["Networks"]
         bindings = relay.attrs["NetworkSettings"]["Ports"]["8081/tcp"]
@@ -141,10 +142,9 @@ def test_only_the_relay_has_a_door_to_the_outside_and_it_is_on_loopback(
         for internal in (networks.private, networks.backend):
             assert internal.attrs["Internal"] is True
             assert internal.attrs["Options"] == {"com.docker.network.bridge.inhibit_ipv4": "true"}
-        assert networks.public.attrs["Internal"] is False
         assert set(game.attrs["NetworkSettings"]["Networks"]) == {networks.backend.name}
         assert not game.attrs["NetworkSettings"]["Ports"]
-        assert set(relay_networks) == {networks.private.name, networks.backend.name, networks.public.name}
+        assert set(relay_networks) == {networks.private.name, networks.backend.name, PUBLIC_NETWORK}
         assert GAME_ALIAS in relay_networks[networks.private.name]["Aliases"]
         assert [binding["HostIp"] for binding in bindings] == ["127.0.0.1"]
         assert episode.base_url == f"http://127.0.0.1:{bindings[0]['HostPort']}"
