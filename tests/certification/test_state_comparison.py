@@ -4,7 +4,6 @@ snapshot compared with an early viewer's state, and the reconnect probe against 
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from closing_listener import closing_listener
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.sync.server import ServerConnection, serve
@@ -296,30 +296,9 @@ def test_a_state_that_never_moves_still_needs_state_after_reconnecting() -> None
     assert "only the arrival of state after reconnecting was checked" in seen.describe()
 
 
-@contextmanager
-def door_to_a_gone_game() -> Iterator[str]:
-    """What the relay's door does once the game is gone: accept the TCP connection, then close it."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stopping = threading.Event()
-
-    def accept_and_close() -> None:
-        while not stopping.is_set():
-            with suppress(TimeoutError):
-                listener.accept()[0].close()
-
-    accepting = threading.Thread(target=accept_and_close, daemon=True)
-    accepting.start()
-    try:
-        yield f"ws://127.0.0.1:{listener.getsockname()[1]}/player?slot=0&token=t"
-    finally:
-        stopping.set()
-        accepting.join()
-        listener.close()
-
-
 def test_a_connection_closed_before_the_handshake_is_a_failed_connection_not_an_exception() -> None:
-    with door_to_a_gone_game() as url:
+    with closing_listener("127.0.0.1") as port:  # the relay's door once the game is gone
+        url = f"ws://127.0.0.1:{port}/player?slot=0&token=t"
         seen = reconnect(url)
         tried = attempt(url)
 

@@ -8,7 +8,6 @@ default bridge's gateway address.
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from closing_listener import closing_listener
 from runtime_fakes import BASE_IMAGE, fake_document, fake_manifest, loaded_manifest
 
 from pytest_coworld.runtime import GAME_ALIAS, Episode, RunContext, build_episode_spec, run_episode
@@ -59,25 +59,8 @@ def host_listener(bystander: Any) -> Iterator[str]:
     """`address:port` of a TCP listener on the host, bound to the default bridge's gateway address only;
     the bystander reaches it, which shows that an unreachable one is the episode's networks at work."""
     gateway = bystander.attrs["NetworkSettings"]["Gateway"]
-    server = socket.create_server((gateway, 0))
-    server.settimeout(0.2)
-    stopping = threading.Event()
-
-    def accept() -> None:
-        while not stopping.is_set():
-            try:
-                server.accept()[0].close()
-            except TimeoutError:
-                continue
-
-    accepting = threading.Thread(target=accept, daemon=True)
-    accepting.start()
-    try:
-        yield f"{gateway}:{server.getsockname()[1]}"
-    finally:
-        stopping.set()
-        accepting.join()
-        server.close()
+    with closing_listener(gateway) as port:
+        yield f"{gateway}:{port}"
 
 
 def _reachable_from(container: Any, target: str) -> bool:
