@@ -328,6 +328,11 @@ class ReconnectObservation:
         return None
 
     @property
+    def connection_failed(self) -> bool:
+        """A connection failed below the websocket (refused, reset, no answer): the game may be gone."""
+        return any(joined is not None and joined.attempt.error for joined in (self.first, self.second))
+
+    @property
     def progress(self) -> StateProgress | None:
         """The comparison of the slot's state across the disconnect, once both connections gave state."""
         initial = self.first.attempt.first_message
