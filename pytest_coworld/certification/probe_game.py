@@ -177,7 +177,8 @@ class ProbeGame:
         """Try one wrong slot/token pair of the token matrix against `/player`, then see the game still serve.
 
         A wrong pair may break a faulty game, so the live page probes go first and a game that stopped
-        blocks the probes after it.
+        blocks the probes after it. A game whose episode ended by its own rules meanwhile (its players
+        never came) was not stopped by the probe: a refusal seen before counts, anything else is blocked.
         """
         self.require_player_socket()
         self.require_serving()
@@ -227,6 +228,11 @@ class ProbeGame:
         query = {"slot": str(query_slot), **({"token": token} if token is not None else {})}
         tried = attempt(self.websocket_url("/player", query))
         stopped = self._stopped_serving()
+        if stopped is not None and (over := self.ended(EXIT_SECONDS)) is not None:
+            # the episode ended by its own rules (players never came): not the probe's doing
+            if not tried.refused:
+                raise CheckBlocked(over)
+            stopped = None
         if stopped is not None:
             self._stopped = f"tokens.{case} tried {description} ({stopped})"
         return TokenProbe(description, self.redacted_player_url(query_slot, label), hint, tried, stopped)

@@ -3,6 +3,8 @@ wire relay, which publishes its door on the engine's default bridge."""
 
 from __future__ import annotations
 
+import ipaddress
+import random
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import Any
@@ -14,10 +16,26 @@ from pytest_coworld.runtime.docker_api import docker_errors, is_gone
 
 GAME_ALIAS = "game"
 PUBLIC_NETWORK = "bridge"
-"""The engine's default bridge: where the relay publishes the host's door (no network of our own, so an
-episode takes only two of the engine's limited address pools)."""
+"""The engine's default bridge: where the relay publishes the host's door (no network of our own)."""
 NO_HOST_ADDRESS = {"com.docker.network.bridge.inhibit_ipv4": "true"}
 """The host gets no address on an internal network's bridge: its containers cannot reach the host at all."""
+SUBNET_RANGE = ipaddress.ip_network("10.0.0.0/8")
+SUBNET_PREFIX = 28
+"""Each internal network gets a random /28 of 10.0.0.0/8 instead of one of the engine's default pools, of
+which there are only about 30: parallel workers, probe games and replay servers used them up. With no host
+address on the bridge, the subnet is invisible to the host (no route), so it cannot clash with its LAN."""
+SUBNET_ATTEMPTS = 20
+
+
+def random_subnet() -> str:
+    """A random /28 of `SUBNET_RANGE`."""
+    size = 2 ** (32 - SUBNET_PREFIX)
+    index = random.randrange(SUBNET_RANGE.num_addresses // size)
+    return str(ipaddress.ip_network((int(SUBNET_RANGE.network_address) + index * size, SUBNET_PREFIX)))
+
+
+def _overlaps(error: docker.errors.APIError) -> bool:
+    return "overlaps" in str(error.explanation or error)
 
 
 def _remove_network(network: Any) -> None:
@@ -83,11 +101,22 @@ class EpisodeNetworks:
         return self
 
     def _create(self, name: str) -> Any:
+        """Create one internal network on a random subnet; a subnet another network holds is drawn again."""
+        for _ in range(SUBNET_ATTEMPTS - 1):
+            try:
+                return self._create_on(name, random_subnet())
+            except docker.errors.APIError as error:
+                if not _overlaps(error):
+                    raise
+        return self._create_on(name, random_subnet())
+
+    def _create_on(self, name: str, subnet: str) -> Any:
         return self.client.networks.create(
             name,
             driver="bridge",
             internal=True,
             options=NO_HOST_ADDRESS,
+            ipam=docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=subnet)]),
             labels=self.labels,
             check_duplicate=True,
         )

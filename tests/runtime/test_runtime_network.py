@@ -7,9 +7,11 @@ default bridge's gateway address.
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,8 @@ from closing_listener import closing_listener
 from runtime_fakes import BASE_IMAGE, fake_document, fake_manifest, loaded_manifest
 
 from pytest_coworld.runtime import GAME_ALIAS, Episode, RunContext, build_episode_spec, run_episode
-from pytest_coworld.runtime.networks import PUBLIC_NETWORK
+from pytest_coworld.runtime import networks as networks_module
+from pytest_coworld.runtime.networks import PUBLIC_NETWORK, EpisodeNetworks
 
 BYSTANDER_PORT = 9000
 
@@ -134,3 +137,42 @@ def test_only_the_relay_has_a_door_to_the_outside_and_it_is_on_loopback(
         assert episode.wait_healthy()
         assert httpx.get(f"{episode.base_url}/healthz", trust_env=False).text == "ok"
         episode.finish()
+
+
+MORE_THAN_THE_DEFAULT_POOLS = 40
+"""Docker's default address pools give about 30 networks; parallel workers' episodes need more."""
+
+
+def test_more_episodes_than_the_engine_has_default_address_pools_get_their_networks(run: RunContext) -> None:
+    with ExitStack() as stack:
+        made = [
+            stack.enter_context(
+                EpisodeNetworks(run.client, run.resource_name(f"pools{index}"), run.identity.labels("pools"))
+            )
+            for index in range(MORE_THAN_THE_DEFAULT_POOLS // 2)
+        ]
+        subnets = []
+        for episode_networks in made:
+            for network in (episode_networks.private, episode_networks.backend):
+                network.reload()
+                subnets.append(ipaddress.ip_network(network.attrs["IPAM"]["Config"][0]["Subnet"]))
+        assert len(subnets) == MORE_THAN_THE_DEFAULT_POOLS
+        assert all(subnet.subnet_of(networks_module.SUBNET_RANGE) for subnet in subnets)
+
+
+def test_a_subnet_another_network_holds_is_drawn_again(
+    run: RunContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with EpisodeNetworks(
+        run.client, run.resource_name("held"), run.identity.labels("held"), players=False
+    ) as held:
+        held.backend.reload()
+        taken = held.backend.attrs["IPAM"]["Config"][0]["Subnet"]
+        draws = iter([taken, taken, networks_module.random_subnet()])
+        monkeypatch.setattr(networks_module, "random_subnet", lambda: next(draws))
+        with EpisodeNetworks(
+            run.client, run.resource_name("drawn"), run.identity.labels("drawn"), players=False
+        ) as drawn:
+            drawn.backend.reload()
+            assert drawn.backend.attrs["IPAM"]["Config"][0]["Subnet"] != taken
+        assert next(draws, None) is None

@@ -173,6 +173,16 @@ class Handler(BaseHTTPRequestHandler):
         slot = int(query.get("slot", "-1"))
         if not 0 <= slot < len(game.tokens) or query.get("token") != game.tokens[slot]:
             self.send_text(401, "bad token")
+            if MODE == "ends_after_refusal":  # its players' time runs out just then: the episode is over
+                failure = {
+                    "message": "slot 0 never connected",
+                    "failed_policy_index": 0,
+                    "kind": "player_error",
+                }
+                write("COGAME_PLAYER_FAILURE_URI", json.dumps(failure))
+                game.finish()
+            if MODE == "crashes_after_refusal":
+                os._exit(1)
             return
         connection = self.upgrade()
         game.join(slot, connection)
