@@ -112,6 +112,18 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, A
     return report
 
 
+def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> str | None:
+    """Say loudly when a manifest was given but no check was collected (test paths were named)."""
+    if _session(config) is None:
+        return None
+    from pytest_coworld.checks.catalog import check_id_of
+    from pytest_coworld.session import NAMED_PATHS
+
+    if any(check_id_of(item) for item in items) or config.args_source != pytest.Config.ArgsSource.ARGS:
+        return None
+    return f"coworld: no certification check was collected: {NAMED_PATHS}"
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     session = _session(metafunc.config)
     if not {"coworld_target", "coworld_image"} & set(metafunc.fixturenames):

@@ -16,6 +16,10 @@ from pytest_coworld.options import CoworldOptions
 from pytest_coworld.targets import Target, UnknownVariant, load_target
 
 SESSION_KEY = pytest.StashKey["CoworldSession"]()
+NAMED_PATHS = (
+    "test paths named on the command line: the checks are collected only when none are, or name them "
+    "too with `--pyargs pytest_coworld.checks`"
+)
 
 
 def _subset_reason(config: pytest.Config, options: CoworldOptions) -> str | None:
@@ -25,7 +29,7 @@ def _subset_reason(config: pytest.Config, options: CoworldOptions) -> str | None
         for flag, given in (
             ("-k", config.option.keyword),
             ("-m", config.option.markexpr),
-            ("test ids on the command line", any("::" in arg for arg in config.args)),
+            (NAMED_PATHS, config.args_source == pytest.Config.ArgsSource.ARGS),
             ("--lf", getattr(config.option, "lf", False)),
         )
         if given

@@ -39,8 +39,6 @@ class CertificationRun:
         # one owner per resource: under xdist each worker's run id (and guard) covers only its own containers
         owner = target.id if worker == "main" else f"{worker}-{target.id}"
         self.context = RunContext(run_id=f"{run_id}-{owner}", worker=worker)
-        variant = f" --variant {target.variant}" if target.variant else ""
-        self.repro = f"coworld run-episode {target.reference}{variant}"
         self._main: MainEpisode | None = None
         self._probe: ProbeGame | None = None
         self._replays: dict[str, ReplayHandle] = {}
@@ -64,10 +62,8 @@ class CertificationRun:
             episode_dir = self.artifacts_dir / "episode"
             browser_main = live_probes(self.options, episode_dir)
             browser_probe = probe_game_probes(self.options, episode_dir)
-            self._main = MainEpisode(self.context, spec, episode_dir, contract, self.repro, browser_main)
-            self._probe = ProbeGame(
-                self.context, spec, self.artifacts_dir / "probe", contract, self.repro, browser_probe
-            )
+            self._main = MainEpisode(self.context, spec, episode_dir, contract, browser_main)
+            self._probe = ProbeGame(self.context, spec, self.artifacts_dir / "probe", contract, browser_probe)
             self._main.start()
             self._probe.start()
 
@@ -130,7 +126,7 @@ class CertificationRun:
                 healthz_timeout=self.options.healthz_timeout,
                 limits=self.options.limits,
             )
-            handle = self._replays[mode] = ReplayHandle(server, f"coworld replay {result.artifacts_dir}")
+            handle = self._replays[mode] = ReplayHandle(server)
             starting = threading.Thread(
                 target=handle.ensure_started, name=f"coworld-replay-{mode}", daemon=True
             )

@@ -138,7 +138,6 @@ class MainEpisode:
         spec: EpisodeSpec,
         artifacts_dir: Path,
         contract: str,
-        repro: str,
         live_probes: dict[str, LiveProbe] | None = None,
     ) -> None:
         self.episode = Episode(run, spec, artifacts_dir, test="certification")
@@ -146,7 +145,6 @@ class MainEpisode:
         self._live_probes = live_probes or {}
         self._live: dict[str, Future[Any]] = {name: Future() for name in self._live_probes}
         self.contract = contract
-        self.repro = repro
         self.slot_count = spec.slot_count
         self._healthz: Future[HealthzReport] = Future()
         self._routes: Future[dict[str, ClientRoutes]] = Future()

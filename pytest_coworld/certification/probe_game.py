@@ -54,14 +54,12 @@ class ProbeGame:
         spec: EpisodeSpec,
         artifacts_dir: Path,
         contract: str,
-        repro: str,
         live_probes: dict[str, Callable[[ProbeGame], Any]] | None = None,
     ) -> None:
         self.episode = Episode(run, spec, artifacts_dir, test="probe")
         self._live_probes = live_probes or {}
         self._live: dict[str, Future[Any]] = {name: Future() for name in self._live_probes}
         self.contract = contract
-        self.repro = repro
         self.slot_count = spec.slot_count
         self.probe_slot = spec.slot_count - 1
         self._healthy: Future[bool] = Future()

@@ -28,11 +28,10 @@ class FrameObservation:
 class ReplayHandle:
     """Starts its replay server on first use; remembers whether it became healthy, and why not."""
 
-    def __init__(self, server: ReplayServer, repro: str) -> None:
+    def __init__(self, server: ReplayServer) -> None:
         self.server = server
         self.mode = server.mode.value
         self.hint = HINTS[server.mode]
-        self.repro = repro
         self.healthz_problem: str | None = None
         self._started = False
         self._lock = threading.Lock()

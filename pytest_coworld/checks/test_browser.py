@@ -73,7 +73,6 @@ def test_player_page(
             page.artifacts.redact(problem),
             hint="connect the page to the game that served it, with the slot and token of the page's query",
             log_tail=coworld_game.log_tail(),
-            repro=coworld_game.repro,
             details=details,
         )
 
@@ -98,13 +97,12 @@ def test_player_params(
             page.artifacts.redact(problem),
             hint="replace /client(s)/player with /player in the page's own URL; keep its whole query string",
             log_tail=coworld_game.log_tail(),
-            repro=coworld_game.repro,
             details=details,
         )
 
 
 def _address_failure(
-    check_id: str, seen: AddressObservation, problem: str, details: list[str], log_tail: str, repro: str
+    check_id: str, seen: AddressObservation, problem: str, details: list[str], log_tail: str
 ) -> CoworldCheckFailure:
     artifacts = seen.page.artifacts
     return CoworldCheckFailure(
@@ -115,7 +113,6 @@ def _address_failure(
         artifacts.redact(problem),
         hint=ADDRESS_HINT,
         log_tail=log_tail,
-        repro=repro,
         details=[*details, f"our endpoint received: {', '.join(seen.received_paths) or 'no connection'}"],
     )
 
@@ -132,9 +129,7 @@ def test_player_address(
     details = _linked(record_property, seen.page)
     problem = address_problem(seen)
     if problem:
-        raise _address_failure(
-            "browser.player_address", seen, problem, details, coworld_game.log_tail(), coworld_game.repro
-        )
+        raise _address_failure("browser.player_address", seen, problem, details, coworld_game.log_tail())
 
 
 @check_mark("browser.global_address")
@@ -156,7 +151,6 @@ def test_global_address(
             problem,
             details,
             coworld_episode.game_log_tail(),
-            coworld_episode.repro,
         )
 
 
@@ -184,7 +178,6 @@ def test_global_viewer(
             details=[*details, *(f"websocket: {socket.describe()}" for socket in seen.page.sockets)],
             hint="draw the state the viewer receives on /global: the snapshot first, then every update",
             log_tail=coworld_episode.game_log_tail(),
-            repro=coworld_episode.repro,
         )
 
 
@@ -206,10 +199,10 @@ def test_replay_viewer(
         server: ReplayHandle = request.getfixturevalue("coworld_replay_server")
         if server.healthz_problem:
             problem = f"the replay viewer could not be opened: {server.healthz_problem}"
-            raise _replay_failure(problem, [], server.log_tail(), server.repro)
+            raise _replay_failure(problem, [], server.log_tail())
         url = server.server.viewer_url
         seen = coworld_browser.call(watch_viewer, url, artifacts, True, timeout=PROBE_SECONDS)
-        log_tail, repro = server.log_tail(), server.repro
+        log_tail = server.log_tail()
     else:
         problem = coworld_episode.replay_problem()
         if problem:
@@ -221,14 +214,14 @@ def test_replay_viewer(
         with StaticBundleServer(location, replay) as static:
             url = static.viewer_url()
             seen = coworld_browser.call(watch_viewer, url, artifacts, True, static, timeout=PROBE_SECONDS)
-        log_tail, repro = "", coworld_episode.repro
+        log_tail = ""
     details = _linked(record_property, seen.page)
     problem = viewer_problem(seen, advance=True)
     if problem:
-        raise _replay_failure(problem, details, log_tail, repro)
+        raise _replay_failure(problem, details, log_tail)
 
 
-def _replay_failure(problem: str, details: list[str], log_tail: str, repro: str) -> CoworldCheckFailure:
+def _replay_failure(problem: str, details: list[str], log_tail: str) -> CoworldCheckFailure:
     return CoworldCheckFailure(
         "browser.replay_viewer",
         "RUNTIME.md: replay mode; two generations (static replay viewer)",
@@ -237,5 +230,4 @@ def _replay_failure(problem: str, details: list[str], log_tail: str, repro: str)
         details=details,
         hint="load the replay you are given, report errors on the page, and draw its frames as they play",
         log_tail=log_tail,
-        repro=repro,
     )

@@ -70,5 +70,4 @@ def test_platform_certification_rules(coworld_manifest: LoadedManifest, check_id
             f"{len(broken)} violation(s)",
             details=[v.one_line() for v in broken],
             hint=broken[0].hint,
-            repro=f"coworld certify {coworld_manifest.source} --coworld-checks {check_id}",
         )

@@ -49,7 +49,6 @@ def test_reconnect(
             hint="keep the slot's token valid for the whole episode, replace the slot's old connection, and "
             "send the reconnected slot the current state of its game",
             log_tail=coworld_game.log_tail(),
-            repro=coworld_game.repro,
         )
 
 
@@ -73,7 +72,6 @@ def test_player_connected(
             slot.observed,
             hint=slot.hint,
             log_tail=slot.log_tail,
-            repro=coworld_episode.repro,
         )
 
 
@@ -93,7 +91,6 @@ def test_player_exit(request: pytest.FixtureRequest, coworld_episode: MainEpisod
             slot.exit_observed,
             hint="exit when the game closes the connection; exit 0 when the episode ended normally",
             log_tail=slot.log_tail,
-            repro=coworld_episode.repro,
         )
 
 

@@ -28,7 +28,6 @@ def test_replay_written(coworld_episode: MainEpisode) -> None:
             problem,
             hint="write the replay before exiting, to the path of COGAME_SAVE_REPLAY_URI",
             log_tail=coworld_episode.game_log_tail(),
-            repro=coworld_episode.repro,
         )
 
 
@@ -49,7 +48,6 @@ def test_replay_healthz(coworld_replay_server: ReplayHandle) -> None:
             coworld_replay_server.healthz_problem,
             hint=coworld_replay_server.hint,
             log_tail=coworld_replay_server.log_tail(),
-            repro=coworld_replay_server.repro,
         )
 
 
@@ -70,7 +68,6 @@ def test_replay_client_page(coworld_replay_server: ReplayHandle) -> None:
             page.describe(),
             hint="serve the viewer page in replay mode",
             log_tail=coworld_replay_server.log_tail(),
-            repro=coworld_replay_server.repro,
         )
 
 
@@ -92,7 +89,6 @@ def test_replay_first_frame(coworld_replay_server: ReplayHandle) -> None:
             details=[f"url: {frame.url}"],
             hint="load the replay from the URI you are given and stream its frames",
             log_tail=coworld_replay_server.log_tail(),
-            repro=coworld_replay_server.repro,
         )
 
 

@@ -22,7 +22,6 @@ def test_game_exits(coworld_episode: MainEpisode) -> None:
             game.problem,
             hint=game.hint,
             log_tail=game.log_tail,
-            repro=coworld_episode.repro,
         )
 
 
@@ -41,7 +40,6 @@ def test_game_does_not_linger(coworld_episode: MainEpisode) -> None:
             game.lingered,
             hint="exit (status 0) once results and replay are written, or after a bounded time for viewers",
             log_tail=game.log_tail,
-            repro=coworld_episode.repro,
         )
 
 
@@ -59,7 +57,6 @@ def test_results_present(coworld_episode: MainEpisode) -> None:
             results.problem_present,
             hint="write the results file before exiting, to the path of COGAME_RESULTS_URI",
             log_tail=results.log_tail,
-            repro=coworld_episode.repro,
         )
 
 
@@ -77,7 +74,6 @@ def test_results_schema(coworld_episode: MainEpisode) -> None:
             f"{len(results.schema_errors)} schema error(s)",
             details=results.schema_errors,
             hint="make the results match the schema, or fix the schema",
-            repro=coworld_episode.repro,
         )
 
 
@@ -94,5 +90,4 @@ def test_results_score_count(coworld_episode: MainEpisode) -> None:
             f"scores: a list of {coworld_episode.slot_count} numbers",
             results.score_problem,
             hint="emit one score per slot, in slot order",
-            repro=coworld_episode.repro,
         )

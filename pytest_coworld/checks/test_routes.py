@@ -24,7 +24,6 @@ def test_healthz(coworld_episode: MainEpisode) -> None:
             healthz.observed,
             hint=healthz.hint,
             log_tail=healthz.log_tail,
-            repro=coworld_episode.repro,
         )
 
 
@@ -54,7 +53,6 @@ def test_client_page(
             expected[wanted],
             routes.describe(),
             hint="serve the page with content-type text/html",
-            repro=f"curl -i {coworld_episode.base_url}/client/{client}",
         )
 
 
@@ -72,5 +70,4 @@ def test_player_socket(coworld_game: ProbeGame) -> None:
             control.describe(),
             hint="serve the websocket at exactly /player, reading slot and token from the query",
             log_tail=coworld_game.log_tail(),
-            repro=coworld_game.repro,
         )

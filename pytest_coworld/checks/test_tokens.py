@@ -56,5 +56,4 @@ def test_token_rejected(record_property: pytest.RecordProperty, coworld_game: Pr
         details=[f"url: {probe.redacted_url}"],
         hint=hint,
         log_tail=coworld_game.log_tail(),
-        repro=coworld_game.repro,
     )

@@ -23,7 +23,6 @@ def test_global_first_message(coworld_episode: MainEpisode) -> None:
             viewers.early.error or "no message at all",
             hint="accept viewers on /global at any time and send them the state as it changes",
             log_tail=coworld_episode.game_log_tail(),
-            repro=coworld_episode.repro,
         )
 
 
@@ -48,7 +47,6 @@ def test_late_viewer_state(record_property: pytest.RecordProperty, coworld_episo
             details=[f"compared: {late.compared}"],
             hint="send every new /global viewer a snapshot of the current state before any update",
             log_tail=coworld_episode.game_log_tail(),
-            repro=coworld_episode.repro,
         )
 
 
@@ -66,5 +64,4 @@ def test_global_ping_pong(coworld_episode: MainEpisode) -> None:
             problem,
             hint="let your websocket library answer Pings (most do unless told not to)",
             log_tail=coworld_episode.game_log_tail(),
-            repro=coworld_episode.repro,
         )

@@ -7,6 +7,7 @@ in the summary, `<skipped type="pytest.xfail">` in JUnit): CI systems show it, a
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,8 @@ class ReportingPlugin:
             report.user_properties = list(item.user_properties)
         failure = call.excinfo.value if call.excinfo is not None else None
         if isinstance(failure, CoworldCheckFailure):
+            if not failure.repro and target_id:
+                failure.repro = self._rerun_line(failure.check_id, target_id)
             report.longrepr = failure.render()
             if report.when == "call" and self._level(check_id, target_id) == RECOMMENDED:
                 report.outcome = "skipped"
@@ -66,6 +69,18 @@ class ReportingPlugin:
                 item.user_properties.append(("coworld.warning", failure.render()))
                 report.user_properties = list(item.user_properties)
         return report
+
+    def _rerun_line(self, check_id: str, target_id: str) -> str:
+        """The command that runs exactly this check again, on the same target with the same choices."""
+        target, options = self.session.target(target_id), self.session.options
+        words = ["coworld", "certify", target.reference]
+        if target.variant:
+            words += ["--variant", target.variant]
+        if options.contract != "auto":
+            words += ["--contract", options.contract]
+        for image in options.player_images:
+            words += ["--player-image", image]
+        return shlex.join([*words, "--checks", check_id])
 
     def _level(self, check_id: str | None, target_id: str | None) -> str:
         generation = self.session.target(target_id).generation if target_id else None

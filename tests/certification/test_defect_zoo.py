@@ -94,7 +94,8 @@ def test_each_defect_names_a_check_that_catches_it(example: str) -> None:
 @pytest.mark.parametrize(("example", "defect"), CASES, ids=[f"{e}-{d}" for e, d in CASES])
 def test_defect_fails_exactly_its_checks(certify: Any, tmp_path: Path, example: str, defect: str) -> None:
     short_healthz = ("--coworld-healthz-timeout=5",) if defect in NEVER_HEALTHY else ()
-    run = certify(manifest_with_defect(tmp_path, example, defect), args=short_healthz)
+    manifest = manifest_with_defect(tmp_path, example, defect)
+    run = certify(manifest, args=short_healthz)
 
     required = {c for c in EXPECTED[defect] if level_of(c, GENERATIONS[example]) == REQUIRED}
     assert (run.ids_with(example, "failed"), run.ids_with(example, "warning")) == (
@@ -107,6 +108,7 @@ def test_defect_fails_exactly_its_checks(certify: Any, tmp_path: Path, example: 
     for check in run.checks(example):
         if check["id"] in EXPECTED[defect] and check["outcome"] in ("failed", "warning"):
             assert EXPECTED[defect][check["id"]] in check["message"], check["message"]
+            assert f"reproduce: coworld certify {manifest} --checks {check['id']}" in check["message"]
             assert "Traceback" not in harness_text(check["message"]), check["message"]
 
 

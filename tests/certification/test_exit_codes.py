@@ -64,6 +64,17 @@ def test_a_subset_you_chose_is_incomplete_pytest_exits_0_certify_exits_3(
     assert (code, report["verdict"]) == (3, "incomplete"), output[-3000:]
 
 
+def test_named_test_paths_run_without_the_checks_and_say_so(tmp_path: Path) -> None:
+    (tmp_path / "test_mine.py").write_text("def test_mine():\n    pass\n")
+
+    code, output, report = pytest_run(tmp_path, "test_mine.py")
+
+    assert (code, report["verdict"]) == (0, "incomplete"), output[-3000:]
+    assert "1 passed" in output
+    assert "coworld: no certification check was collected" in output
+    assert "--pyargs pytest_coworld.checks" in output
+
+
 def test_certify_json_prints_the_report_of_the_chosen_checks_on_stdout(
     tmp_path: Path, example_images: None
 ) -> None:

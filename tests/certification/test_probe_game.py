@@ -15,7 +15,7 @@ from pytest_coworld.runtime import RunContext, build_episode_spec
 @pytest.fixture
 def probe_game(run: RunContext, tmp_path: Path, request: pytest.FixtureRequest) -> ProbeGame:
     spec = build_episode_spec(fake_manifest(game_env={"FAKE_GAME_MODE": request.param}))
-    game = ProbeGame(run, spec, tmp_path, contract="classic", repro="coworld certify MANIFEST")
+    game = ProbeGame(run, spec, tmp_path, contract="classic")
     game.start()
     request.addfinalizer(game.close)
     return game.wait_healthy()
