@@ -23,14 +23,13 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 import docker.errors
 import requests.exceptions
 
-from pytest_coworld.runtime.artifacts import ArtifactsFolder, Redactor
 from pytest_coworld.runtime.cleanup import list_labelled, remove_resources
-from pytest_coworld.runtime.config import concrete_config, make_tokens, redacted_config, validate_config
+from pytest_coworld.runtime.collection import collect
+from pytest_coworld.runtime.config import concrete_config, make_tokens, validate_config
 from pytest_coworld.runtime.containers import (
     GAME_PORT,
     ContainerHandle,
@@ -42,21 +41,14 @@ from pytest_coworld.runtime.containers import (
 from pytest_coworld.runtime.docker_api import image_id
 from pytest_coworld.runtime.errors import EpisodeCancelled, InfrastructureError
 from pytest_coworld.runtime.front_door import front_door_spec
-from pytest_coworld.runtime.judge import ContainerFacts, EpisodeFacts, PlayerFacts, judge
 from pytest_coworld.runtime.labels import LABEL_EPISODE, new_episode_id
 from pytest_coworld.runtime.networks import GAME_ALIAS, EpisodeNetworks
 from pytest_coworld.runtime.observer import EpisodeObserver, Phase, SlotState
 from pytest_coworld.runtime.outcome import log_tail
-from pytest_coworld.runtime.record import RECORD_FILE, RECORD_FORMAT, EpisodeResult
+from pytest_coworld.runtime.record import EpisodeResult
 from pytest_coworld.runtime.run import RunContext
 from pytest_coworld.runtime.spec import EpisodeSpec
-from pytest_coworld.runtime.workspace import (
-    CONFIG_FILE,
-    PLAYER_FAILURE_FILE,
-    RESULTS_FILE,
-    FileTooLarge,
-    Workspace,
-)
+from pytest_coworld.runtime.workspace import PLAYER_FAILURE_FILE, RESULTS_FILE, Workspace
 from pytest_coworld.wire.image import ensure_relay_image
 from pytest_coworld.wire.recorder import WireRecorder
 from pytest_coworld.wire.transcript import Connection, SlotWire, Transcript
@@ -65,7 +57,6 @@ END_POLL_SECONDS = 0.05
 SIGTERM_GRACE_SECONDS = 10.0  # a lingering game told to stop (SIGTERM) is killed after this long
 PARALLEL_DOCKER_CALLS = 8
 RELAY_LISTEN_SECONDS = 30.0
-WIRE_FILE = "wire.jsonl"
 
 
 class Episode:
@@ -98,14 +89,15 @@ class Episode:
         self._connected_slots: set[int] = set()
         self.health: HealthCheck | None = None
         self.result: EpisodeResult | None = None
-        self._image_ids: dict[str, str] = {}
-        self._infrastructure_error: str | None = None
-        self._timed_out = False
-        self._game_lingered = False
-        self._game_obeyed_sigterm: bool | None = None
-        self._ended_at: float | None = None
+        # what happened, for collection.py to judge and record
+        self.image_ids: dict[str, str] = {}  # image reference -> id, as started
+        self.infrastructure_error: str | None = None  # the first Docker failure: later steps do nothing
+        self.timed_out = False  # the episode limit passed before the game ended
+        self.game_lingered = False  # the game ran on past the game_exit limit after its results
+        self.game_obeyed_sigterm: bool | None = None
+        self.ended_at: float | None = None  # when results or a player failure report appeared
+        self.created = time.monotonic()
         self._play_started: float | None = None
-        self._created = time.monotonic()
 
     # -- facts for callers -------------------------------------------------------------------------------
 
@@ -131,7 +123,7 @@ class Episode:
     @property
     def failed(self) -> bool:
         """True when Docker failed during a step: later steps do nothing."""
-        return self._infrastructure_error is not None
+        return self.infrastructure_error is not None
 
     # -- steps -------------------------------------------------------------------------------------------
 
@@ -142,7 +134,7 @@ class Episode:
         validate_config(loaded.manifest.game.config_schema, config, self.spec.config_source)
         with self._phase(Phase.PREPARING, "prepare"), self._recording_failures(), self.run.creating():
             for image in {self.spec.game.image or "", *(player.image for player in self.spec.players)}:
-                self._image_ids[image] = image_id(self.run.client, image)
+                self.image_ids[image] = image_id(self.run.client, image)
             relay_image = ensure_relay_image(self.run.client)
             self.workspace = Workspace(self.run.work_root / self.id, loaded.generation)
             self.workspace.write_config(config)
@@ -205,7 +197,7 @@ class Episode:
         self._stop_all()
         if self.relay is not None:
             self.relay.stop()
-        self.result = self._collect(started)
+        self.result = collect(self, started)
         self.observer.finished(self.id, self.result)
         return self.result
 
@@ -257,9 +249,9 @@ class Episode:
         try:
             yield
         except InfrastructureError as error:
-            self._infrastructure_error = self._infrastructure_error or str(error)
+            self.infrastructure_error = self.infrastructure_error or str(error)
         except (docker.errors.DockerException, requests.exceptions.RequestException) as error:
-            self._infrastructure_error = self._infrastructure_error or f"docker failed: {error}"
+            self.infrastructure_error = self.infrastructure_error or f"docker failed: {error}"
 
     def _raise_if_cancelled(self) -> None:
         if self.run.cancel.is_set():
@@ -362,22 +354,22 @@ class Episode:
         while not game.exited:
             self._raise_if_cancelled()
             now = time.monotonic()
-            if self._ended_at is None and (
+            if self.ended_at is None and (
                 self.workspace.has(RESULTS_FILE) or self.workspace.has(PLAYER_FAILURE_FILE)
             ):
-                self._ended_at = now
-            if self._ended_at is not None and now - self._ended_at >= self.timeouts.seconds("game_exit"):
-                self._game_lingered = True
-                self._game_obeyed_sigterm = game.terminate(SIGTERM_GRACE_SECONDS)
-            elif self._ended_at is None and self._crashed_player() is not None:
+                self.ended_at = now
+            if self.ended_at is not None and now - self.ended_at >= self.timeouts.seconds("game_exit"):
+                self.game_lingered = True
+                self.game_obeyed_sigterm = game.terminate(SIGTERM_GRACE_SECONDS)
+            elif self.ended_at is None and self._crashed_player() is not None:
                 game.stop()
-            elif self._ended_at is None and now >= deadline:
-                self._timed_out = True
+            elif self.ended_at is None and now >= deadline:
+                self.timed_out = True
                 game.stop()
             game.wait_exit(END_POLL_SECONDS)
 
     def _wait_for_players(self) -> None:
-        grace = 0.0 if self._timed_out else self.timeouts.seconds("player_exit")
+        grace = 0.0 if self.timed_out else self.timeouts.seconds("player_exit")
         deadline = time.monotonic() + grace
         for player in self.players.values():
             while not player.wait_exit(min(END_POLL_SECONDS * 4, max(0.0, deadline - time.monotonic()))):
@@ -392,196 +384,12 @@ class Episode:
             with ThreadPoolExecutor(PARALLEL_DOCKER_CALLS) as pool:
                 list(pool.map(_stop_quietly, running))
 
-    def _collect(self, started: float) -> EpisodeResult:
-        redactor = Redactor.for_episode(self.tokens, self._secret_env())
-        folder = ArtifactsFolder(self.artifacts_dir, redactor)
-        folder.write_json(CONFIG_FILE, redacted_config(concrete_config(self.spec.game_config, self.tokens)))
-        logs = self._logs(redactor)
-        for name, log in logs.items():
-            folder.write_text(f"{name}.log", log)
-        files = self._game_files(folder)
-        self.transcript = self._wire(folder)
-        verdict = judge(self._facts(logs, files))
-        self.timings["collect"] = round(time.monotonic() - started, 3)
-        record = self._record(
-            verdict.outcome.to_dict(),
-            verdict.results.scores if verdict.results else None,
-            [*folder.written, RECORD_FILE],
-        )
-        folder.write_json(RECORD_FILE, record)
-        return EpisodeResult(
-            episode_id=self.id,
-            run_id=self.run.run_id,
-            outcome=verdict.outcome,
-            results=verdict.results.results if verdict.results else None,
-            artifacts_dir=self.artifacts_dir,
-            timings=dict(self.timings),
-            wire={slot: self.slot_wire(slot) for slot in self.players},
-            record=record,
-        )
-
-    def _wire(self, folder: ArtifactsFolder) -> Transcript | None:
-        """The relay's whole transcript, kept as `wire.jsonl`; None when no relay ran."""
-        if self.relay is None:
-            return None
-        text = self.relay.text()
-        folder.write_text(WIRE_FILE, text)
-        return Transcript.parse(text)
-
     def slot_wire(self, slot: int) -> SlotWire:
         """What the relay saw of `slot` (the whole transcript once finished, else the live one)."""
         transcript = self.transcript or (self.relay.live if self.relay else None)
         if transcript is None:
             return SlotWire(slot, recorded=False)
         return transcript.slot(slot, self.tokens[slot], self._player_addresses.get(slot))
-
-    def _secret_env(self) -> dict[str, str]:
-        return {key: value for player in self.spec.players for key, value in player.secret_env.items()}
-
-    def _logs(self, redactor: Redactor) -> dict[str, str]:
-        handles: dict[str, ContainerHandle] = {
-            f"player-{slot}": p for slot, p in sorted(self.players.items())
-        }
-        if self.game is not None:
-            handles = {"game": self.game, **handles}
-        with ThreadPoolExecutor(PARALLEL_DOCKER_CALLS) as pool:
-            texts = list(pool.map(lambda handle: handle.logs(), handles.values()))
-        return {name: redactor.text(text) for name, text in zip(handles, texts, strict=True)}
-
-    def _game_files(self, folder: ArtifactsFolder) -> dict[str, Any]:
-        """Copy what the game wrote into the artifacts folder; return it (redacted) and the replay problem."""
-        workspace = self.workspace
-        if workspace is None:
-            return {
-                "results": None,
-                "player_failure": None,
-                "results_problem": None,
-                "replay_problem": "the game never ran",
-            }
-        found: dict[str, Any] = {"results_problem": None}
-        for key, name in (("results", RESULTS_FILE), ("player_failure", PLAYER_FAILURE_FILE)):
-            try:
-                raw = workspace.read(name, self.game)
-            except FileTooLarge as too_large:
-                raw, found["results_problem"] = None, found["results_problem"] or str(too_large)
-            found[key] = None if raw is None else folder.redactor.data(raw)
-            if raw is not None:
-                folder.write_bytes(name, raw)
-        found["replay_problem"] = self._copy_replay(workspace, folder)
-        return found
-
-    def _copy_replay(self, workspace: Workspace, folder: ArtifactsFolder) -> str | None:
-        """Copy the replay into the artifacts folder; what is wrong with it, if anything."""
-        uri = workspace.game_env()["COGAME_SAVE_REPLAY_URI"]
-        if workspace.path(workspace.replay_name).is_dir():
-            return f"the replay at {uri} is a folder; the game must write one file there"
-        try:
-            replay = workspace.read(workspace.replay_name, self.game)
-        except FileTooLarge as too_large:
-            return f"the replay at {uri}: {too_large}"
-        if replay is None:
-            return f"the game wrote no replay at {uri} (COGAME_SAVE_REPLAY_URI)"
-        folder.write_bytes(workspace.replay_name, replay)
-        return None if replay else f"the replay at {uri} is empty"
-
-    def _container_facts(self, source: str, handle: ContainerHandle, log: str) -> ContainerFacts:
-        return ContainerFacts(
-            source, handle.spec.image, handle.exit_code, handle.exited_by_itself, log, handle.exited_at
-        )
-
-    def _facts(self, logs: dict[str, str], files: dict[str, Any]) -> EpisodeFacts:
-        players = [
-            PlayerFacts(
-                slot,
-                self._container_facts(f"player-{slot}", p, logs[f"player-{slot}"]),
-                self.slot_wire(slot),
-            )
-            for slot, p in sorted(self.players.items())
-        ]
-        return EpisodeFacts(
-            slot_count=self.slot_count,
-            results_schema=self.spec.loaded.manifest.game.results_schema,
-            timeouts={
-                key: self.timeouts.seconds(key) for key in ("healthz", "episode", "player_exit", "game_exit")
-            },
-            health=self.health,
-            game=self._container_facts("game", self.game, logs["game"]) if self.game else None,
-            timed_out=self._timed_out,
-            results=files["results"],
-            player_failure=files["player_failure"],
-            results_problem=files["results_problem"],
-            replay_problem=files["replay_problem"],
-            players=players,
-            infrastructure_error=self._infrastructure_error,
-        )
-
-    def _record(
-        self, outcome: dict[str, Any], scores: list[float] | None, artifacts: list[str]
-    ) -> dict[str, Any]:
-        loaded, game = self.spec.loaded, self.spec.game
-        replay_viewer = loaded.manifest.game.replay_viewer
-        return {
-            "format": RECORD_FORMAT,
-            "episode_id": self.id,
-            "run_id": self.run.run_id,
-            "test": self.test,
-            "manifest": {
-                "source": loaded.source,
-                "sha256": loaded.sha256,
-                "generation": loaded.generation.value,
-                "game": loaded.manifest.game.name,
-                "version": loaded.manifest.game.version,
-                "replay_viewer_bundle": replay_viewer.bundle if replay_viewer else None,
-            },
-            "config_source": self.spec.config_source,
-            "slot_count": self.slot_count,
-            "tokens": [f"<redacted:token:{slot}>" for slot in range(self.slot_count)],
-            "game": {
-                "image": game.image,
-                "image_id": self._image_ids.get(game.image or ""),
-                "run": game.run,
-                "env": dict(game.env),
-                "exit_code": self.game.exit_code if self.game else None,
-                "exited_by_itself": self.game.exited_by_itself if self.game else None,
-                "lingered_after_results": self._game_lingered,
-                "seconds_after_results": self._seconds_after_results(),
-                "obeyed_sigterm": self._game_obeyed_sigterm,
-                "healthy": self.health.healthy if self.health else None,
-            },
-            "players": [self._player_record(slot) for slot in range(self.slot_count)],
-            "timeouts": {
-                key: self.timeouts.seconds(key) for key in ("healthz", "episode", "player_exit", "game_exit")
-            },
-            "limits": {"cpus": self.spec.limits.cpus, "memory_bytes": self.spec.limits.memory_bytes}
-            if self.spec.limits.enabled
-            else None,
-            "timings": {**self.timings, "total": round(time.monotonic() - self._created, 3)},
-            "outcome": outcome,
-            "scores": scores,
-            "artifacts": sorted(set(artifacts)),
-        }
-
-    def _seconds_after_results(self) -> float | None:
-        """How long the game ran after writing its results (until it exited or was stopped)."""
-        game = self.game
-        if self._ended_at is None or game is None or game.exited_at is None:
-            return None
-        return round(max(0.0, game.exited_at - self._ended_at), 2)
-
-    def _player_record(self, slot: int) -> dict[str, Any]:
-        player = self.spec.players[slot]
-        handle = self.players.get(slot)
-        return {
-            "slot": slot,
-            "image": player.image,
-            "image_id": self._image_ids.get(player.image),
-            "run": player.run,
-            "env": dict(player.env),
-            "started": handle is not None,
-            "exit_code": handle.exit_code if handle else None,
-            "exited_by_itself": handle.exited_by_itself if handle else None,
-            "wire": self.slot_wire(slot).to_dict() if handle else None,
-        }
 
 
 def _stop_quietly(handle: ContainerHandle) -> None:
