@@ -334,6 +334,10 @@ def _environment() -> tuple[EnvironmentVariable, ...]:
             "Set by GitHub Actions: `python -m pytest_coworld.reporting.github` appends the Markdown job "
             "summary to this file.",
         ),
+        EnvironmentVariable(
+            "CI",
+            "Set (to anything) by CI services: `coworld play --open` then opens no browser and says so.",
+        ),
     )
 
 

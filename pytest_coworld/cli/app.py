@@ -5,15 +5,18 @@ from __future__ import annotations
 import typer
 
 from pytest_coworld.cli import (
+    catalogue,
     certify,
     download,
     example,
     gc,
     k8s,
     login,
+    play,
     replay,
     run_episode,
     submit,
+    tournament,
     upload_coworld,
     upload_policy,
     validate,
@@ -43,6 +46,9 @@ app.add_typer(k8s.app, name="k8s")
 app.command("submit")(submit.submit_command)
 app.command("download")(download.download_command)
 app.add_typer(example.app, name="example")
+play.register(app)
+catalogue.register(app)
+tournament.register(app)
 
 
 def main() -> None:

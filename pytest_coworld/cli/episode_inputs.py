@@ -1,12 +1,16 @@
-"""What `run-episode` and `k8s render` both take from their arguments: the manifest to run, env pairs,
-secret env, a memory size; each a one-line exit when it is wrong."""
+"""What `run-episode`, `play` and `k8s render` take from their arguments: the manifest to run, env pairs,
+secret env, a memory size, images that exist; each a one-line exit when it is wrong."""
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from pytest_coworld.cli.common import fail
 from pytest_coworld.manifest.models import LoadedManifest
+
+if TYPE_CHECKING:
+    from pytest_coworld.runtime import EpisodeSpec, RunContext
 
 
 def load_episode_manifest(reference: str, example: str | None, defect: str | None) -> LoadedManifest:
@@ -70,3 +74,18 @@ def secret_env_pairs(values: list[str] | None) -> dict[str, str]:
                 hint="give KEY=VALUE, or export KEY and give --secret-env KEY",
             )
     return pairs
+
+
+def check_images(context: RunContext, spec: EpisodeSpec, example: str | None) -> None:
+    """Every image of `spec` exists locally, or a one-line exit (with how to build an example's)."""
+    from pytest_coworld.runtime import InfrastructureError
+    from pytest_coworld.runtime.docker_api import image_id
+
+    for image in sorted({spec.game.image or "", *(player.image for player in spec.players)}):
+        try:
+            image_id(context.client, image)
+        except InfrastructureError as error:
+            fail(
+                str(error),
+                hint=f"`coworld example build {example}` builds the example's images" if example else None,
+            )

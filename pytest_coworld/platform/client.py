@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from functools import cache
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -22,8 +23,26 @@ from pytest_coworld.platform.models import (
 from pytest_coworld.platform.server import api_base
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+ShapeT = TypeVar("ShapeT")
+Params = Mapping[str, str | int | bool | None]
 PAGE_SIZE = 100
 NEXT_CURSOR_HEADER = "X-Next-Cursor"
+
+
+@cache
+def _adapter(shape: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(shape)
+
+
+def _query(params: Params | None) -> dict[str, str | int] | None:
+    """The query string's values: booleans as `true`/`false` (PLATFORM_API.md), None left out."""
+    if params is None:
+        return None
+    return {
+        key: ("true" if value else "false") if isinstance(value, bool) else value
+        for key, value in params.items()
+        if value is not None
+    }
 
 
 class PlatformClient:
@@ -58,13 +77,13 @@ class PlatformClient:
         path: str,
         *,
         body: dict[str, Any] | None = None,
-        params: dict[str, str | int] | None = None,
+        params: Params | None = None,
         auth_required: bool = True,
     ) -> httpx.Response:
         what = f"{method} {path}"
         try:
             response = self._http.request(
-                method, path, json=body, params=params, headers=self._headers(auth_required)
+                method, path, json=body, params=_query(params), headers=self._headers(auth_required)
             )
         except httpx.TransportError as error:
             raise transport_error(error, what, self.server) from None
@@ -72,11 +91,13 @@ class PlatformClient:
             raise PlatformError(
                 f"{self.server} refused {what} ({response.status_code}): {server_message(response)}",
                 hint=f"the login is missing, expired or not allowed here; {LOGIN_HINT}",
+                status=response.status_code,
             )
         if not response.is_success:
             raise PlatformError(
                 f"{self.server} answered {what} with {response.status_code} "
-                f"{response.reason_phrase}: {server_message(response)}"
+                f"{response.reason_phrase}: {server_message(response)}",
+                status=response.status_code,
             )
         return response
 
@@ -85,6 +106,27 @@ class PlatformClient:
             return model.model_validate_json(response.content)
         except ValidationError as error:
             raise self._unexpected(response, error) from None
+
+    def _parse_as(self, shape: Any, response: httpx.Response) -> Any:
+        try:
+            return _adapter(shape).validate_json(response.content)
+        except ValidationError as error:
+            raise self._unexpected(response, error) from None
+
+    def get(
+        self, path: str, shape: type[ShapeT], *, params: Params | None = None, auth_required: bool = True
+    ) -> ShapeT:
+        """GET `path` (below the API base) and parse its JSON as `shape`: a model, or e.g. `list[Model]`."""
+        response = self._call("GET", path, params=params, auth_required=auth_required)
+        return self._parse_as(shape, response)  # type: ignore[no-any-return]
+
+    def get_bytes(self, path: str, *, params: Params | None = None, auth_required: bool = True) -> bytes:
+        """GET `path` (below the API base) and return its body as it came."""
+        return self._call("GET", path, params=params, auth_required=auth_required).content
+
+    def post(self, path: str, body: dict[str, Any], shape: type[ShapeT]) -> ShapeT:
+        """POST `body` as JSON to `path` (below the API base) and parse the answer as `shape`."""
+        return self._parse_as(shape, self._call("POST", path, body=body))  # type: ignore[no-any-return]
 
     def _unexpected(self, response: httpx.Response, error: ValidationError) -> PlatformError:
         first = error.errors()[0]
@@ -117,20 +159,16 @@ class PlatformClient:
         response = self._call("GET", f"/v2/coworlds/{coworld_id}", auth_required=False)
         return self._parse(CoworldRecord, response)
 
-    def list_coworlds(self) -> Iterator[CoworldRecord]:
+    def list_coworlds(self, page_size: int = PAGE_SIZE) -> Iterator[CoworldRecord]:
         """Every coworld, page by page (`limit`/`offset`; a full page or `X-Next-Cursor` means more)."""
-        adapter = TypeAdapter(list[CoworldRecord])
         offset = 0
         while True:
             response = self._call(
-                "GET", "/v2/coworlds", params={"limit": PAGE_SIZE, "offset": offset}, auth_required=False
+                "GET", "/v2/coworlds", params={"limit": page_size, "offset": offset}, auth_required=False
             )
-            try:
-                page = adapter.validate_json(response.content)
-            except ValidationError as error:
-                raise self._unexpected(response, error) from None
+            page: list[CoworldRecord] = self._parse_as(list[CoworldRecord], response)
             yield from page
-            if not page or (len(page) < PAGE_SIZE and NEXT_CURSOR_HEADER not in response.headers):
+            if not page or (len(page) < page_size and NEXT_CURSOR_HEADER not in response.headers):
                 return
             offset += len(page)
 
@@ -139,7 +177,7 @@ class PlatformClient:
         return self._parse(PolicyVersion, response)
 
     def find_policy_versions(self, name: str, version: int | None) -> PolicyVersionPage:
-        params: dict[str, str | int] = {"mine": "true", "name_exact": name, "limit": PAGE_SIZE}
+        params: dict[str, str | int | bool | None] = {"mine": True, "name_exact": name, "limit": PAGE_SIZE}
         if version is not None:
             params["version"] = version
         response = self._call("GET", "/stats/policy-versions", params=params)

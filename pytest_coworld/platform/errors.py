@@ -11,7 +11,8 @@ RERUN_HINT = "re-run the same command: finished steps are skipped, so a partial 
 class PlatformError(Exception):
     """A platform, registry or local-image step failed; `message` is one line, `hint` says what to do."""
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None, status: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.status = status  # the HTTP status of the platform's answer, when it answered

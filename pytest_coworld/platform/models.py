@@ -72,3 +72,22 @@ class LeagueSubmission(_Response):
     status: str
     league_policy_membership_id: str | None = None
     notes: str | None = None
+
+
+class HostedGame(_Response):
+    session_id: str
+    join_url: str
+    lobby_url: str
+    player_count: int
+    global_url: str | None = None
+
+
+class HostedPlayer(_Response):
+    slot: int
+    label: str
+
+
+class HostedGameSeat(_Response):
+    player_url: str
+    slot: int
+    player: HostedPlayer

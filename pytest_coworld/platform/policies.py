@@ -11,7 +11,7 @@ from pytest_coworld.platform.models import PolicyVersionEntry
 
 BEDROCK_ENV = ("USE_BEDROCK", "true")
 LEAGUE_ID_PREFIX = "league_"
-_POLICY_REFERENCE = re.compile(r"^(?P<name>.+?)(?::v(?P<version>\d+))?$")
+_POLICY_VERSION = re.compile(r"^v?(\d+)$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -43,15 +43,29 @@ def policy_completion_body(
     return body
 
 
+class InvalidPolicyReference(PlatformError):
+    """A policy reference that is not NAME, NAME:vN or NAME:N (a usage error)."""
+
+
 def parse_policy_reference(reference: str) -> tuple[str, int | None]:
-    """`NAME` or `NAME:vN` as `(name, version or None)`."""
-    match = _POLICY_REFERENCE.match(reference.strip())
-    if match is None:
-        raise PlatformError(
-            f"expected NAME or NAME:vN for the policy; got {reference!r}", hint="e.g. my-bot:v3"
+    """`NAME` (the latest version), `NAME:vN` or `NAME:N` as `(name, version or None)`; split on the last
+    colon (PLATFORM_API.md)."""
+    text = reference.strip()
+    name, colon, version = text.rpartition(":")
+    if not colon:
+        name, version = text, ""
+    if not name:
+        raise InvalidPolicyReference(
+            f"a policy reference needs a name (NAME, NAME:vN or NAME:N); got {reference!r}"
         )
-    version = match["version"]
-    return match["name"], int(version) if version is not None else None
+    if not colon:
+        return name, None
+    match = _POLICY_VERSION.match(version)
+    if match is None:
+        raise InvalidPolicyReference(
+            f"Invalid policy version: {version!r} (give NAME, NAME:vN or NAME:N)", hint="e.g. my-bot:v3"
+        )
+    return name, int(match[1])
 
 
 def require_league_id(league: str) -> str:

@@ -6,17 +6,8 @@ from types import TracebackType
 from typing import Protocol
 
 from rich.console import Console
+from rich.filesize import decimal
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TransferSpeedColumn
-
-
-def human_size(size: int) -> str:
-    """`size` bytes in decimal units: `812 B`, `3.4 MB`."""
-    if size < 1000:
-        return f"{size} B"
-    value, units = size / 1000, ["kB", "MB", "GB"]
-    while value >= 1000 and len(units) > 1:
-        value, units = value / 1000, units[1:]
-    return f"{value:.1f} {units[0]}"
 
 
 class TransferProgress(Protocol):
@@ -55,7 +46,7 @@ class PlainProgress:
     def blob_finished(self, outcome: str) -> None:
         label, size = self._current
         self._console.print(
-            f"  {label} ({human_size(size)}): {outcome}", markup=False, highlight=False, soft_wrap=True
+            f"  {label} ({decimal(size)}): {outcome}", markup=False, highlight=False, soft_wrap=True
         )
 
     def note(self, text: str) -> None:

@@ -15,7 +15,7 @@ import pytest
 from click.testing import Result
 from coworld_standin import StandinServer
 from oci_registry import RegistryPair, RegistryReader, start_registry_pair
-from platform_testkit import BuiltImage, RunCli, new_standin, platform_app, tar_bytes
+from platform_testkit import BuiltImage, RunCli, consoles_width, new_standin, platform_app, tar_bytes
 from registry_provisioning import RegistryUnavailable, bcrypt_hasher, ensure_registry_tools
 from typer.testing import CliRunner
 
@@ -80,7 +80,8 @@ def run_cli() -> RunCli:
     app = platform_app()
 
     def run(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
-        return CliRunner().invoke(app, list(args), input=input, env=env)
+        with consoles_width((env or {}).get("COLUMNS")):
+            return CliRunner().invoke(app, list(args), input=input, env=env)
 
     return run
 

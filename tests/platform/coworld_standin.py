@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,11 +27,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from pytest_coworld.manifest import check_document
+from pytest_coworld.examples import example_manifest_path
+from pytest_coworld.manifest import Manifest, check_document
+from pytest_coworld.platform.local_images import upload_name
+from pytest_coworld.platform.manifest_images import image_references, replace_images
 
 API_PREFIX = "/api/observatory"
 IMAGE_SECTIONS = ("player", "grader", "reporter", "commissioner", "diagnoser", "optimizer")
 KNOWN_LEAGUE = "league_standin"
+PLAY_HOST = "https://play.standin.invalid"
 
 
 class _Body(BaseModel):
@@ -60,6 +65,16 @@ class PolicyCompleteBody(_Body):
 class SubmissionBody(_Body):
     league_id: str = Field(pattern=r"^league_")
     policy_version_id: str = Field(min_length=1)
+
+
+class PlaySessionBody(_Body):
+    coworld_id: str = Field(pattern=r"^cow_")
+    variant_id: str | None
+    allow_spectators: bool
+
+
+class PlayJoinBody(_Body):
+    pass
 
 
 @dataclass
@@ -99,6 +114,7 @@ class PlatformState:
     coworlds: list[dict[str, Any]] = field(default_factory=list)
     policy_versions: list[dict[str, Any]] = field(default_factory=list)
     submissions: list[dict[str, Any]] = field(default_factory=list)
+    hosted_games: dict[str, dict[str, Any]] = field(default_factory=dict)
     failures: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
 
     def fail_next(self, method: str, path: str, status: int, detail: str) -> None:
@@ -117,6 +133,53 @@ class PlatformState:
         self.policy_versions.append(entry)
         return entry
 
+    def seed_image(self, name: str) -> dict[str, Any]:
+        """Register a ready image `name` as if it had been uploaded and pushed; returns its record."""
+        version = 1 + sum(1 for image in self.images.values() if image["name"] == name)
+        repository, tag = f"{self.repository_prefix}/{name}", f"v{version}"
+        content = f"{repository}:{tag}".encode()
+        image = {
+            "id": f"img_{uuid.uuid4()}",
+            "name": name,
+            "version": version,
+            "client_hash": f"sha256:{hashlib.sha256(b'local ' + content).hexdigest()}",
+            "status": "ready",
+            "image_uri": f"{self.registries.private.host}/{repository}:{tag}",
+            "image_digest": f"sha256:{hashlib.sha256(content).hexdigest()}",
+            "public_image_uri": f"{self.registries.public.host}/{repository}:{tag}",
+            "_repository": repository,
+            "_tag": tag,
+        }
+        self.images[image["id"]] = image
+        return image
+
+    def add_coworld(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        """Record `manifest` as the new canonical version of its game, as an upload does; its record."""
+        name = manifest["game"]["name"]
+        for coworld in self.coworlds:
+            if coworld["name"] == name:
+                coworld["canonical"] = False
+        canonical_json = json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
+        record = {
+            "id": f"cow_{uuid.uuid4()}",
+            "name": name,
+            "version": 1 + sum(1 for coworld in self.coworlds if coworld["name"] == name),
+            "manifest": manifest,
+            "manifest_hash": f"sha256:{hashlib.sha256(canonical_json).hexdigest()}",
+            "size_bytes": len(canonical_json),
+            "canonical": True,
+            "created_at": _now(),
+        }
+        self.coworlds.append(record)
+        return record
+
+    def seed_example_coworld(self, example: str) -> dict[str, Any]:
+        """Upload the bundled example `example` without Docker: each image seeded, its manifest recorded."""
+        manifest = json.loads(example_manifest_path(example).read_text())
+        references = sorted({image for _, image in image_references(manifest)})
+        ids = {reference: self.seed_image(upload_name(reference))["id"] for reference in references}
+        return self.add_coworld(replace_images(manifest, ids))
+
     def calls_to(self, method: str, path: str) -> list[Call]:
         return [call for call in self.calls if call.method == method and call.path == path]
 
@@ -134,10 +197,14 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+ExtraRoutes = Callable[["StandinApp"], list[Route]]
+"""More endpoints for the stand-in, made from it; their handlers begin with `await standin.enter(request)`."""
+
+
 class StandinApp:
     """The ASGI app over a `PlatformState`."""
 
-    def __init__(self, state: PlatformState) -> None:
+    def __init__(self, state: PlatformState, extra_routes: ExtraRoutes | None = None) -> None:
         self.state = state
         routes = [
             Route("/v2/container_images/upload", self.image_upload, methods=["POST"]),
@@ -147,13 +214,17 @@ class StandinApp:
             Route("/v2/coworlds/upload", self.coworld_upload, methods=["POST"]),
             Route("/v2/coworlds", self.coworld_list, methods=["GET"]),
             Route("/v2/coworlds/{coworld_id}", self.coworld_get, methods=["GET"]),
+            Route("/v2/coworlds/play/session", self.play_session, methods=["POST"]),
+            Route("/v2/coworlds/play/session/{session_id}/join", self.play_join, methods=["POST"]),
             Route("/stats/policies/docker-img/complete", self.policy_complete, methods=["POST"]),
             Route("/stats/policy-versions", self.policy_versions, methods=["GET"]),
             Route("/v2/league-submissions", self.league_submission, methods=["POST"]),
+            *(extra_routes(self) if extra_routes else []),
         ]
         self.app = Starlette(routes=[Mount(API_PREFIX, routes=routes)])
 
-    async def _enter(self, request: Request, auth: bool = True) -> bytes:
+    async def enter(self, request: Request, auth: bool = True) -> bytes:
+        """Record the call, answer an injected failure, check the token (when `auth`); the body."""
         body = await request.body()
         path = request.url.path.removeprefix(API_PREFIX)
         self.state.calls.append(Call(request.method, path, request.url.query, dict(request.headers), body))
@@ -204,7 +275,7 @@ class StandinApp:
         return {key: value for key, value in record.items() if not key.startswith("_")}
 
     async def image_upload(self, request: Request) -> Response:
-        body = _parse(ImageUploadBody, await self._enter(request))
+        body = _parse(ImageUploadBody, await self.enter(request))
         for image in self.state.images.values():
             if image["client_hash"] == body.client_hash and image["name"] == body.name:
                 pre_signed = None if image["status"] == "ready" else self._push_info(image)
@@ -226,7 +297,7 @@ class StandinApp:
         return JSONResponse({"image": self._public(image), "pre_signed_info": self._push_info(image)})
 
     async def image_complete(self, request: Request) -> Response:
-        body = _parse(ImageCompleteBody, await self._enter(request))
+        body = _parse(ImageCompleteBody, await self.enter(request))
         image = self._image(body.id)
         registries = self.state.registries
         reference = f"{image['_repository']}/manifests/{image['_tag']}"
@@ -247,11 +318,14 @@ class StandinApp:
         return JSONResponse(self._public(image))
 
     async def image_list(self, request: Request) -> Response:
-        await self._enter(request)
-        return JSONResponse([self._public(image) for image in self.state.images.values()])
+        await self.enter(request)
+        images = [self._public(image) for image in self.state.images.values()]
+        offset = int(request.query_params.get("offset", "0"))
+        limit = int(request.query_params.get("limit", str(len(images))))
+        return JSONResponse(images[offset : offset + limit])
 
     async def image_get(self, request: Request) -> Response:
-        await self._enter(request, auth=False)
+        await self.enter(request, auth=False)
         return JSONResponse(self._public(self._image(request.path_params["image_id"])))
 
     def _check_images(self, manifest: dict[str, Any]) -> None:
@@ -266,31 +340,16 @@ class StandinApp:
                 raise Reject(400, f"{path}: {image_id!r} is not an uploaded container image id (img_…)")
 
     async def coworld_upload(self, request: Request) -> Response:
-        body = _parse(CoworldUploadBody, await self._enter(request))
+        body = _parse(CoworldUploadBody, await self.enter(request))
         report = check_document(body.manifest)
         if report.violations:
             raise Reject(400, f"Invalid manifest: {report.violations[0].one_line()}")
         self._check_images(body.manifest)
-        name = body.manifest["game"]["name"]
-        for coworld in self.state.coworlds:
-            if coworld["name"] == name:
-                coworld["canonical"] = False
-        canonical_json = json.dumps(body.manifest, sort_keys=True, separators=(",", ":")).encode()
-        record = {
-            "id": f"cow_{uuid.uuid4()}",
-            "name": name,
-            "version": 1 + sum(1 for coworld in self.state.coworlds if coworld["name"] == name),
-            "manifest": body.manifest,
-            "manifest_hash": f"sha256:{hashlib.sha256(canonical_json).hexdigest()}",
-            "size_bytes": len(canonical_json),
-            "canonical": True,
-            "created_at": _now(),
-        }
-        self.state.coworlds.append(record)
+        record = self.state.add_coworld(body.manifest)
         return JSONResponse({key: value for key, value in record.items() if key != "created_at"})
 
     async def coworld_list(self, request: Request) -> Response:
-        await self._enter(request, auth=False)
+        await self.enter(request, auth=False)
         limit = min(int(request.query_params.get("limit", "100")), self.state.max_page_size)
         offset = int(request.query_params.get("offset", "0"))
         page = self.state.coworlds[offset : offset + limit]
@@ -299,14 +358,52 @@ class StandinApp:
         return JSONResponse(page, headers=headers)
 
     async def coworld_get(self, request: Request) -> Response:
-        await self._enter(request, auth=False)
+        await self.enter(request, auth=False)
+        return JSONResponse(self._coworld(request.path_params["coworld_id"]))
+
+    def _coworld(self, coworld_id: str) -> dict[str, Any]:
         for coworld in self.state.coworlds:
-            if coworld["id"] == request.path_params["coworld_id"]:
-                return JSONResponse(coworld)
-        raise Reject(404, f"Coworld {request.path_params['coworld_id']} not found")
+            if coworld["id"] == coworld_id:
+                return coworld
+        raise Reject(404, f"Coworld {coworld_id} not found")
+
+    async def play_session(self, request: Request) -> Response:
+        body = _parse(PlaySessionBody, await self.enter(request))
+        manifest = Manifest.model_validate(self._coworld(body.coworld_id)["manifest"])
+        try:
+            game_config = manifest.variant(body.variant_id).game_config if body.variant_id else None
+        except KeyError as error:
+            raise Reject(404, f"variant_id: {error.args[0]}") from None
+        session_id = f"ps_{uuid.uuid4().hex}"
+        base = f"{PLAY_HOST}/sessions/{session_id}"
+        game = {
+            "session_id": session_id,
+            "join_url": f"{base}/join",
+            "lobby_url": f"{base}/lobby",
+            "player_count": manifest.slot_count(game_config),
+        }
+        if body.allow_spectators:
+            game["global_url"] = f"{base}/global"
+        self.state.hosted_games[session_id] = {**game, **body.model_dump(), "players": []}
+        return JSONResponse(game)
+
+    async def play_join(self, request: Request) -> Response:
+        _parse(PlayJoinBody, await self.enter(request) or b"{}")
+        session_id = request.path_params["session_id"]
+        game = self.state.hosted_games.get(session_id)
+        if game is None:
+            raise Reject(404, f"Play session {session_id} not found")
+        slot = len(game["players"])
+        if slot >= game["player_count"]:
+            raise Reject(409, f"Play session {session_id} is full ({game['player_count']} players)")
+        player = {"slot": slot, "label": f"Player {slot + 1}", "joined_at": _now()}
+        game["players"].append(player)
+        token = uuid.uuid4().hex
+        player_url = f"{PLAY_HOST}/sessions/{session_id}/client/player?slot={slot}&token={token}"
+        return JSONResponse({"player_url": player_url, "slot": slot, "player": player})
 
     async def policy_complete(self, request: Request) -> Response:
-        body = _parse(PolicyCompleteBody, await self._enter(request))
+        body = _parse(PolicyCompleteBody, await self.enter(request))
         if self._image(body.container_image_id)["status"] != "ready":
             raise Reject(400, f"Container image {body.container_image_id} is not ready")
         version = self.state.seed_policy_version(body.name)
@@ -323,7 +420,7 @@ class StandinApp:
         )
 
     async def policy_versions(self, request: Request) -> Response:
-        await self._enter(request)
+        await self.enter(request)
         query = request.query_params
         if query.get("mine") != "true" or "name_exact" not in query or "limit" not in query:
             raise Reject(400, "mine=true, name_exact and limit are required")
@@ -336,7 +433,7 @@ class StandinApp:
         return JSONResponse({"entries": entries[: int(query["limit"])], "total_count": len(entries)})
 
     async def league_submission(self, request: Request) -> Response:
-        body = _parse(SubmissionBody, await self._enter(request))
+        body = _parse(SubmissionBody, await self.enter(request))
         if body.league_id != KNOWN_LEAGUE:
             raise Reject(404, f"League {body.league_id} not found")
         if not any(
@@ -361,9 +458,9 @@ async def _rejected(request: Request, error: Exception) -> Response:
 class StandinServer:
     """Serve a `StandinApp` with uvicorn on 127.0.0.1 in a thread; use as a context manager."""
 
-    def __init__(self, state: PlatformState) -> None:
+    def __init__(self, state: PlatformState, extra_routes: ExtraRoutes | None = None) -> None:
         self.state = state
-        standin = StandinApp(state)
+        standin = StandinApp(state, extra_routes)
         standin.app.add_exception_handler(Reject, _rejected)
         self._socket = socket.create_server(("127.0.0.1", 0))
         self.port = int(self._socket.getsockname()[1])

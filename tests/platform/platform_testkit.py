@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 import tarfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import typer
@@ -13,6 +14,8 @@ from click.testing import Result
 from coworld_standin import PlatformState, StandinServer
 from oci_registry import RegistryPair
 
+from pytest_coworld.cli import catalogue
+from pytest_coworld.cli.common import stderr, stdout
 from pytest_coworld.cli.download import download_command
 from pytest_coworld.cli.login import login_command
 from pytest_coworld.cli.submit import submit_command
@@ -41,6 +44,7 @@ def platform_app() -> typer.Typer:
     app.command("upload-policy")(upload_policy_command)
     app.command("submit")(submit_command)
     app.command("download")(download_command)
+    catalogue.register(app)
     return app
 
 
@@ -58,3 +62,20 @@ def tar_bytes(files: dict[str, bytes], links: dict[str, str] | None = None) -> b
             info.linkname = target
             archive.addfile(info)
     return buffer.getvalue()
+
+
+@contextmanager
+def consoles_width(columns: str | None) -> Iterator[None]:
+    """The CLI's consoles as wide as `columns` (the COLUMNS a test gives a command): Rich reads COLUMNS once,
+    when the consoles are made, and pytest-xdist's workers start with COLUMNS=80."""
+    if columns is None:
+        yield
+        return
+    saved = [(console, console._width) for console in (stdout, stderr)]
+    for console, _ in saved:
+        console.width = int(columns)
+    try:
+        yield
+    finally:
+        for console, width in saved:
+            console._width = width

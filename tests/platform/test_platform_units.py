@@ -29,12 +29,13 @@ from pytest_coworld.platform.image_archive import (
 from pytest_coworld.platform.local_images import upload_name
 from pytest_coworld.platform.models import PolicyVersionEntry
 from pytest_coworld.platform.policies import (
+    InvalidPolicyReference,
     parse_policy_reference,
     parse_secret_env,
     policy_completion_body,
     require_league_id,
 )
-from pytest_coworld.platform.progress import PlainProgress, RichProgress, human_size, progress_for
+from pytest_coworld.platform.progress import PlainProgress, RichProgress, progress_for
 from pytest_coworld.platform.registry_push import upload_url
 from pytest_coworld.platform.server import api_base, normalize_server
 
@@ -136,7 +137,11 @@ def test_a_malformed_secret_env_names_its_position_only(assignment: str) -> None
 def test_policy_references_and_league_ids() -> None:
     assert parse_policy_reference("my-bot") == ("my-bot", None)
     assert parse_policy_reference("my-bot:v12") == ("my-bot", 12)
-    assert parse_policy_reference("team:bot") == ("team:bot", None)
+    assert parse_policy_reference("my-bot:7") == ("my-bot", 7)
+    assert parse_policy_reference("team:bot:v2") == ("team:bot", 2)
+    for invalid in ("team:bot", ":v2", "my-bot:latest"):
+        with pytest.raises(InvalidPolicyReference):
+            parse_policy_reference(invalid)
     assert require_league_id("league_abc") == "league_abc"
     with pytest.raises(PlatformError, match=r"^--league must be a league id \(league_…\); got 'abc'$"):
         require_league_id("abc")
@@ -255,7 +260,6 @@ def test_progress_is_a_live_bar_on_a_terminal_and_one_line_per_blob_elsewhere() 
     assert isinstance(progress_for(pipe), PlainProgress)
     assert "layer 1/1 0123456789ab" in _report_one_blob(terminal)
     assert _report_one_blob(pipe) == "  layer 1/1 0123456789ab (2.5 MB): pushed\n"
-    assert [human_size(size) for size in (999, 1000, 2_500_000_000)] == ["999 B", "1.0 kB", "2.5 GB"]
 
 
 def test_certify_passes_every_manifest_to_pytest_as_an_absolute_reference(tmp_path: Path) -> None:
