@@ -16,7 +16,7 @@ import pytest
 from xdist.scheduler import LoadScopeScheduling
 
 
-class TargetScheduling(LoadScopeScheduling):
+class TargetScheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdist is untyped
     """`--dist load` where all tests parametrized by one certification target form one work unit."""
 
     def __init__(self, config: pytest.Config, log: Any, targets: list[str]) -> None:

@@ -230,7 +230,8 @@ class MainEpisode:
                 self._play_with_probes()
             self._result.set_result(episode.finish())
         except BaseException as error:  # the observations must always resolve: hand the error to the checks
-            for future in (self._healthz, self._routes, self._viewers, self._result, *self._live.values()):
+            futures: list[Future[Any]] = [self._healthz, self._routes, self._viewers, self._result]
+            for future in [*futures, *self._live.values()]:
                 if not future.done():
                     future.set_exception(error)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +54,7 @@ class ProbeGame:
         spec: EpisodeSpec,
         artifacts_dir: Path,
         contract: str,
-        live_probes: dict[str, Callable[[ProbeGame], Any]] | None = None,
+        live_probes: Mapping[str, Callable[[Any], Any]] | None = None,
     ) -> None:
         self.episode = Episode(run, spec, artifacts_dir, test="probe")
         self._live_probes = live_probes or {}
@@ -183,7 +183,7 @@ class ProbeGame:
         self._wait_for_live_probes()
         slot, tokens = self.probe_slot, self.episode.tokens
         other = 0 if slot != 0 else 1
-        cases = {
+        cases: dict[str, tuple[int | str, str | None, str, str, str]] = {
             "bad_token": (
                 slot,
                 secrets.token_urlsafe(24),

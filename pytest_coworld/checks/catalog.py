@@ -11,11 +11,15 @@ pytest-free (the CLI reads it too): pytest is imported only to make markers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pytest
+
+RecordProperty = Callable[[str, object], None]
+"""The type of pytest's `record_property` fixture (pytest exports no name for it)."""
 
 CATEGORIES = ("Manifest", "Images", "Routes", "Tokens", "Players", "Viewers", "Results", "Replay", "Browser")
 REQUIRED = "required"

@@ -7,8 +7,6 @@ them from the report (`coworld.screenshot`, `coworld.console_log`). Without a br
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from pytest_coworld.browser.live import (
@@ -31,7 +29,7 @@ from pytest_coworld.browser.verdicts import (
 )
 from pytest_coworld.certification import MainEpisode, ProbeGame, ReplayHandle
 from pytest_coworld.certification.reports import replay_file
-from pytest_coworld.checks.catalog import check_mark
+from pytest_coworld.checks.catalog import RecordProperty, check_mark
 from pytest_coworld.failures import CheckBlocked, CoworldCheckFailure
 from pytest_coworld.manifest import LoadedManifest
 
@@ -41,7 +39,6 @@ ADDRESS_HINT = (
     "and merge nothing into it"
 )
 PROBE_SECONDS = 90.0
-RecordProperty = Callable[[str, object], None]
 
 
 def _linked(record_property: RecordProperty, page: PageObservation) -> list[str]:
@@ -198,8 +195,8 @@ def test_replay_viewer(
     if bundle is None:
         server: ReplayHandle = request.getfixturevalue("coworld_replay_server")
         if server.healthz_problem:
-            problem = f"the replay viewer could not be opened: {server.healthz_problem}"
-            raise _replay_failure(problem, [], server.log_tail())
+            unopened = f"the replay viewer could not be opened: {server.healthz_problem}"
+            raise _replay_failure(unopened, [], server.log_tail())
         url = server.server.viewer_url
         seen = coworld_browser.call(watch_viewer, url, artifacts, True, timeout=PROBE_SECONDS)
         log_tail = server.log_tail()

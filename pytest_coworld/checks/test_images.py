@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
-
-from pytest_coworld.checks.catalog import check_mark
+from pytest_coworld.checks.catalog import RecordProperty, check_mark
 from pytest_coworld.failures import CoworldCheckFailure
 
 
 @check_mark("images.present")
 def test_image_present(
-    record_property: pytest.RecordProperty, coworld_target: str, coworld_image: tuple[str, str]
+    record_property: RecordProperty, coworld_target: str, coworld_image: tuple[str, str]
 ) -> None:
     """Testname: Image present.
     Description: Every image the manifest references (game, players, supporting roles) MUST exist locally or

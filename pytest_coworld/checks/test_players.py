@@ -9,14 +9,14 @@ import pytest
 
 from pytest_coworld.certification import MainEpisode, ProbeGame
 from pytest_coworld.certification.probe_game import EXIT_SECONDS
-from pytest_coworld.checks.catalog import check_mark
+from pytest_coworld.checks.catalog import RecordProperty, check_mark
 from pytest_coworld.failures import CheckBlocked, CoworldCheckFailure
 from pytest_coworld.probes.sockets import reconnect
 
 
 @check_mark("player.reconnect")
 def test_reconnect(
-    record_property: pytest.RecordProperty, coworld_game: ProbeGame, make_coworld_player: Callable[..., Any]
+    record_property: RecordProperty, coworld_game: ProbeGame, make_coworld_player: Callable[..., Any]
 ) -> None:
     """Testname: Reconnect.
     Description: While the episode runs, a slot whose connection dropped MUST be accepted again with the same

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_coworld.certification import MainEpisode, ProbeGame
-from pytest_coworld.checks.catalog import check_mark, check_param
+from pytest_coworld.checks.catalog import RecordProperty, check_mark, check_param
 from pytest_coworld.failures import CoworldCheckFailure
 
 
@@ -30,9 +30,7 @@ def test_healthz(coworld_episode: MainEpisode) -> None:
 @pytest.mark.parametrize(
     "client", [check_param("routes.player_client", "player"), check_param("routes.global_client", "global")]
 )
-def test_client_page(
-    record_property: pytest.RecordProperty, coworld_episode: MainEpisode, client: str
-) -> None:
+def test_client_page(record_property: RecordProperty, coworld_episode: MainEpisode, client: str) -> None:
     """Testname: Browser client page.
     Description: The game MUST serve an HTML page for its player client and its live viewer, under the route
     generation it follows: `/client/<name>` (current) or `/clients/<name>` (classic).

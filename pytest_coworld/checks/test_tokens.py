@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_coworld.certification import ProbeGame
-from pytest_coworld.checks.catalog import check_param
+from pytest_coworld.checks.catalog import RecordProperty, check_param
 from pytest_coworld.failures import CoworldCheckFailure
 
 CASES = [
@@ -28,7 +28,7 @@ CRASH_HINT = "a wrong slot or token must not crash the game: refuse the handshak
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_token_rejected(record_property: pytest.RecordProperty, coworld_game: ProbeGame, case: str) -> None:
+def test_token_rejected(record_property: RecordProperty, coworld_game: ProbeGame, case: str) -> None:
     """Testname: Token matrix.
     Description: `/player` MUST refuse a wrong token, a missing token, another slot's token, a slot beyond
     the slot count and a slot that is not a number with a 4xx at the handshake (401/403); a game of the

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from pytest_coworld.certification import MainEpisode
-from pytest_coworld.checks.catalog import check_mark
+from pytest_coworld.checks.catalog import RecordProperty, check_mark
 from pytest_coworld.failures import CoworldCheckFailure
 
 
@@ -27,7 +25,7 @@ def test_global_first_message(coworld_episode: MainEpisode) -> None:
 
 
 @check_mark("viewer.late_state")
-def test_late_viewer_state(record_property: pytest.RecordProperty, coworld_episode: MainEpisode) -> None:
+def test_late_viewer_state(record_property: RecordProperty, coworld_episode: MainEpisode) -> None:
     """Testname: Late viewer.
     Description: A viewer that joins `/global` mid-episode MUST receive enough state to render from then on:
     its first message is of the kind of the first message a viewer gets at the start (the full state), not

@@ -12,9 +12,10 @@ are the building blocks. Every resource carries the labels of `labels.py` and is
 
 from pytest_coworld.runtime.cleanup import RemovalReport, collect_garbage, remove_run, sweep_stale
 from pytest_coworld.runtime.containers import ContainerSpec, GameContainer, HealthCheck, PlayerContainer
-from pytest_coworld.runtime.episode import Episode, EpisodeCancelled, run_episode
+from pytest_coworld.runtime.episode import Episode, run_episode
 from pytest_coworld.runtime.errors import (
     CoworldRuntimeError,
+    EpisodeCancelled,
     EpisodeSetupError,
     InfrastructureError,
     ReplayNotSupported,

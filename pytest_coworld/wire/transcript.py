@@ -170,7 +170,7 @@ class Transcript:
             self.listening.set()
             return None
         if kind == "open" and isinstance(number, int):
-            connection = Connection(
+            opened = Connection(
                 number,
                 float(event.get("t") or 0),
                 event.get("peer"),
@@ -180,8 +180,8 @@ class Transcript:
                 event.get("token"),
                 bool(event.get("upgrade")),
             )
-            self.connections[number] = connection
-            return connection
+            self.connections[number] = opened
+            return opened
         connection = self.connections.get(number) if isinstance(number, int) else None
         if connection is None:
             return None
