@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import uvicorn
+from loopback_asgi import LoopbackAsgiServer
 from oci_registry import MANIFEST_ACCEPT, RegistryPair
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.applications import Starlette
@@ -455,36 +452,16 @@ async def _rejected(request: Request, error: Exception) -> Response:
     return JSONResponse({"detail": error.detail}, status_code=error.status)
 
 
-class StandinServer:
-    """Serve a `StandinApp` with uvicorn on 127.0.0.1 in a thread; use as a context manager."""
+class StandinServer(LoopbackAsgiServer):
+    """Serve a `StandinApp` on 127.0.0.1 in a thread; use as a context manager."""
 
     def __init__(self, state: PlatformState, extra_routes: ExtraRoutes | None = None) -> None:
         self.state = state
         standin = StandinApp(state, extra_routes)
         standin.app.add_exception_handler(Reject, _rejected)
-        self._socket = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self._socket.getsockname()[1])
-        config = uvicorn.Config(standin.app, log_level="warning", access_log=False, lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
+        super().__init__(standin.app, "the platform stand-in")
 
     @property
     def server_url(self) -> str:
         """What the client takes as `--server` (the API lives at `<server>/observatory`)."""
         return f"http://127.0.0.1:{self.port}/api"
-
-    def __enter__(self) -> StandinServer:
-        self._thread.start()
-        deadline = time.monotonic() + 15
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the platform stand-in did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._socket.close()
