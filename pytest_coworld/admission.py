@@ -22,9 +22,7 @@ from typing import Any
 
 from pytest_coworld.checks.catalog import required_checks
 from pytest_coworld.manifest import LoadedManifest
-from pytest_coworld.reporting.records import CERTIFIED, INCOMPLETE, NOT_CERTIFIED
-
-REPORT_NAME = "coworld-certification.json"
+from pytest_coworld.reporting.records import CERTIFIED, INCOMPLETE, NOT_CERTIFIED, REPORT_NAME
 
 EXIT_CERTIFIED = 0
 EXIT_NOT_CERTIFIED = 1

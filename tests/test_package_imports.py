@@ -16,6 +16,18 @@ import pytest_coworld
 
 PACKAGE_DIR = Path(pytest_coworld.__file__).parent
 HEAVY = ("httpx", "docker", "playwright", "rich", "websockets", "jsonschema", "pydantic", "typer")
+CLI_HEAVY = (
+    "pydantic",
+    "jsonschema",
+    "httpx",
+    "docker",
+    "requests",
+    "kubernetes",
+    "playwright",
+    "jinja2",
+    "pytest_coworld.manifest",
+    "pytest_coworld.runtime",
+)
 
 
 def _modules(package_dir: Path) -> dict[str, Path]:
@@ -130,7 +142,7 @@ def test_the_cycle_check_finds_a_deferred_circle_and_ignores_type_only_imports(t
 
 def _imported_after(statement: str) -> set[str]:
     """The modules a fresh interpreter has imported once it has run `statement`."""
-    code = f"{statement}; import json, sys; print(json.dumps(sorted(sys.modules)))"
+    code = f"{statement}\nimport json, sys; print(json.dumps(sorted(sys.modules)))"
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     return set(json.loads(output))
 
@@ -155,6 +167,26 @@ def test_the_package_face_and_what_the_cli_shares_do_not_import_pytest(module: s
 def test_the_plugin_module_imports_no_heavy_dependency() -> None:
     loaded = _imported_after("import pytest_coworld.plugin")
     assert [name for name in HEAVY if name in loaded] == []
+
+
+def _help(*argv: str) -> str:
+    """A statement that prints `coworld ARGV --help` (into a string, not stdout)."""
+    return (
+        "import contextlib, io\nfrom pytest_coworld.cli.app import app\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    app({[*argv, '--help']!r}, standalone_mode=False)"
+    )
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["import pytest_coworld.cli.app", _help(), _help("run-episode"), _help("k8s", "render")],
+    ids=["import", "help", "command-help", "subcommand-help"],
+)
+def test_the_cli_imports_no_heavy_dependency_until_a_command_runs(statement: str) -> None:
+    """`coworld --help` and `coworld COMMAND --help` answer fast: a command imports what it needs to run."""
+    loaded = _imported_after(statement)
+    assert [name for name in CLI_HEAVY if name in loaded] == []
 
 
 def test_a_pytest_run_without_a_manifest_imports_no_heavy_dependency(pytester: pytest.Pytester) -> None:

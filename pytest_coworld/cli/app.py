@@ -22,13 +22,14 @@ from pytest_coworld.cli import (
     validate,
     verify_report,
 )
+from pytest_coworld.cli.common import GROUP_CONTEXT
 
 app = typer.Typer(
     name="coworld",
     help="Certify, run and ship Coworld games.",
     no_args_is_help=True,
     rich_markup_mode="rich",
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": ["-h", "--help"], **GROUP_CONTEXT},
     pretty_exceptions_enable=False,
 )
 app.command("validate")(validate.validate_command)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from pytest_coworld.cli.common import stdout
+from pytest_coworld.cli.common import GROUP_CONTEXT, stdout
 from pytest_coworld.cli.platform_options import JsonOption, ServerOption, platform_errors, print_json, say
 from pytest_coworld.platform.server import DEFAULT_SERVER, normalize_server
 
@@ -272,7 +272,9 @@ def register(app: typer.Typer) -> None:
     app.command("show")(show_command)
     app.command("images")(images_command)
     hosted_game = typer.Typer(
-        help="Games the platform hosts for people: start one, or take a seat in one.", no_args_is_help=True
+        help="Games the platform hosts for people: start one, or take a seat in one.",
+        no_args_is_help=True,
+        context_settings=GROUP_CONTEXT,
     )
     hosted_game.command("create")(hosted_game_create_command)
     hosted_game.command("join")(hosted_game_join_command)

@@ -9,15 +9,17 @@ from typing import Annotated
 
 import typer
 
-from pytest_coworld.admission import REPORT_NAME, CertifyCommand, absolute_reference
 from pytest_coworld.artifacts_retention import KEEP_RUNS
-from pytest_coworld.cli.common import ExampleOption, fail, manifest_reference
+from pytest_coworld.cli.common import MANIFEST_HELP, ExampleOption, fail, manifest_reference
+from pytest_coworld.reporting.records import REPORT_NAME
 
 ARTIFACTS_DIR = Path("coworld-artifacts")
 
 
 def _manifest_for_pytest(reference: str, defect: str | None, folder: Path) -> str:
     """What pytest gets: `reference` itself, or a copy of it with an example defect switched on."""
+    from pytest_coworld.admission import absolute_reference
+
     if defect is None:
         return absolute_reference(reference)
     from pytest_coworld.examples import ExampleNotFound, apply_defect
@@ -34,13 +36,7 @@ def _manifest_for_pytest(reference: str, defect: str | None, folder: Path) -> st
 
 
 def certify_command(
-    manifest: Annotated[
-        str | None,
-        typer.Argument(
-            help="coworld_manifest.json: a path, a file:// or http(s):// URI, "
-            "or a cow_… id (downloaded from $COWORLD_SERVER)."
-        ),
-    ] = None,
+    manifest: Annotated[str | None, typer.Argument(help=MANIFEST_HELP)] = None,
     example: ExampleOption = None,
     defect: Annotated[str | None, typer.Option(help="With --example: switch on this defect.")] = None,
     variant: Annotated[
@@ -98,6 +94,8 @@ def certify_command(
     Exit status: 0 CERTIFIED, 1 NOT CERTIFIED, 2 usage error (bad arguments or manifest), 3 INCOMPLETE (a
     required check did not run), 4 harness error (no report was written), 130 interrupted.
     """
+    from pytest_coworld.admission import CertifyCommand
+
     if defect and not example:
         fail("--defect needs --example: defects are switches of the bundled examples")
     pytest_args = list(ctx.args)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -12,6 +12,20 @@ stdout = Console(highlight=False)
 
 EXIT_USAGE = 2
 
+# Typer coerces each option left off the command line through a pydantic TypeAdapter, so `coworld COMMAND
+# --help` would import pydantic (0.15 s) for the flags of the groups above COMMAND; a flag's default given as
+# False in its group's default map is taken as it is.
+GROUP_CONTEXT: dict[str, Any] = {
+    "default_map": {"help": False, "install_completion": False, "show_completion": False}
+}
+
+MANIFEST_HELP = (
+    "coworld_manifest.json: a path, a file:// or http(s):// URI, "
+    "or a cow_… id (downloaded from $COWORLD_SERVER)."
+)
+ManifestArgument = Annotated[
+    str | None, typer.Argument(help=MANIFEST_HELP, metavar="MANIFEST", show_default=False)
+]
 ExampleOption = Annotated[
     str | None,
     typer.Option("--example", help="Use a bundled example instead of MANIFEST (`coworld example list`)."),

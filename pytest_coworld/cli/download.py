@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,13 +16,11 @@ from pytest_coworld.cli.platform_options import (
     print_json,
     say,
 )
-from pytest_coworld.manifest import ManifestInvalid, ManifestLoadError, load_manifest
-from pytest_coworld.platform.client import PlatformClient
-from pytest_coworld.platform.credentials import load_token
-from pytest_coworld.platform.download import CoworldSource, download_coworld, find_coworld
-from pytest_coworld.platform.local_images import docker_engine
-from pytest_coworld.platform.progress import PlainProgress
 from pytest_coworld.platform.server import DEFAULT_SERVER, normalize_server
+
+if TYPE_CHECKING:
+    from pytest_coworld.platform.client import PlatformClient
+    from pytest_coworld.platform.download import CoworldSource
 
 MANIFEST_LOCATION_PREFIXES = ("file://", "http://", "https://")
 
@@ -33,6 +31,9 @@ def _is_manifest_location(reference: str) -> bool:
 
 
 def _source(client: PlatformClient, reference: str) -> CoworldSource:
+    from pytest_coworld.manifest import ManifestInvalid, ManifestLoadError, load_manifest
+    from pytest_coworld.platform.download import CoworldSource, find_coworld
+
     if not _is_manifest_location(reference):
         return CoworldSource.from_record(find_coworld(client, reference))
     try:
@@ -55,6 +56,12 @@ def download_command(
     as_json: JsonOption = False,
 ) -> None:
     """Pull the coworld's images, tag them locally, write coworld_manifest.json and coworld_images.json."""
+    from pytest_coworld.platform.client import PlatformClient
+    from pytest_coworld.platform.credentials import load_token
+    from pytest_coworld.platform.download import download_coworld
+    from pytest_coworld.platform.local_images import docker_engine
+    from pytest_coworld.platform.progress import PlainProgress
+
     with platform_errors():
         normalized = normalize_server(server)
         with PlatformClient(normalized, load_token(normalized)) as client:

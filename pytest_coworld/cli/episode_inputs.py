@@ -7,9 +7,9 @@ import os
 from typing import TYPE_CHECKING
 
 from pytest_coworld.cli.common import fail
-from pytest_coworld.manifest.models import LoadedManifest
 
 if TYPE_CHECKING:
+    from pytest_coworld.manifest.models import LoadedManifest
     from pytest_coworld.runtime import EpisodeSpec, RunContext
 
 

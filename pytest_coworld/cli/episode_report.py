@@ -3,16 +3,14 @@ episode failed (with the last lines of the log that says so)."""
 
 from __future__ import annotations
 
-import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from rich import box
-from rich.table import Table
 
 from pytest_coworld.cli.common import stderr, stdout
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from pytest_coworld.manifest.models import LoadedManifest
     from pytest_coworld.runtime import EpisodeResult
 
@@ -24,6 +22,8 @@ def episode_summary(
     loaded: LoadedManifest, run_id: str, folder: Path, results: list[EpisodeResult]
 ) -> dict[str, Any]:
     """The run's episodes, outcomes, scores and mean scores, as `run-episode --json` prints them."""
+    import statistics
+
     scored = [result.scores for result in results if result.completed and result.scores]
     means = [statistics.fmean(column) for column in zip(*scored, strict=True)] if scored else None
     return {
@@ -69,6 +69,9 @@ def print_results(summary: dict[str, Any], results: list[EpisodeResult]) -> None
 def _results_table(summary: dict[str, Any], results: list[EpisodeResult], slot_count: int) -> Table:
     """Episodes by slots: one row per episode, or (when many slots outnumber the episodes) one row per slot,
     so the table stays narrow; cells fold instead of being cut."""
+    from rich import box
+    from rich.table import Table
+
     means = summary["mean_scores"] or [None] * slot_count
     columns: list[tuple[str, list[str]]] = [
         (

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from pytest_coworld.cli.common import stdout
 from pytest_coworld.cli.tournament_support import add_row, detail, print_table, score, table, when
-from pytest_coworld.platform.tournament_models import EpisodeRequest, EpisodeStats
+
+if TYPE_CHECKING:
+    from pytest_coworld.platform.tournament_models import EpisodeRequest, EpisodeStats
 
 
 def _scores(episode: EpisodeRequest) -> str:

@@ -6,12 +6,12 @@ from typing import Annotated
 
 import typer
 
-from pytest_coworld.cli.common import fail, stdout
-from pytest_coworld.examples import ExampleNotFound, build_example, defects_of, list_examples
+from pytest_coworld.cli.common import GROUP_CONTEXT, fail, stdout
 
 app = typer.Typer(
     help="The bundled example Coworlds: list them, build their images, show their defects.",
     no_args_is_help=True,
+    context_settings=GROUP_CONTEXT,
 )
 NameArgument = Annotated[str, typer.Argument(help="Example name, from `coworld example list`.")]
 
@@ -19,6 +19,8 @@ NameArgument = Annotated[str, typer.Argument(help="Example name, from `coworld e
 @app.command("list")
 def list_command() -> None:
     """One line per example: name, slots, description."""
+    from pytest_coworld.examples import list_examples
+
     for example in list_examples():
         stdout.print(f"{example.name:<12} slots={example.slots():<4} {example.description}", markup=False)
 
@@ -26,6 +28,7 @@ def list_command() -> None:
 @app.command("build")
 def build_command(name: NameArgument) -> None:
     """Build the example's game and player images (cached; works offline)."""
+    from pytest_coworld.examples import ExampleNotFound, build_example
     from pytest_coworld.provision import ProvisionError
 
     try:
@@ -40,6 +43,8 @@ def build_command(name: NameArgument) -> None:
 @app.command("defects")
 def defects_command(name: NameArgument) -> None:
     """One line per defect of the example: id, target, the rule it breaks, the check that catches it."""
+    from pytest_coworld.examples import ExampleNotFound, defects_of
+
     try:
         defects = defects_of(name)
     except ExampleNotFound as error:

@@ -9,11 +9,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pytest_coworld.cli.common import ExampleOption, fail, manifest_reference, stderr
+from pytest_coworld.cli.common import (
+    GROUP_CONTEXT,
+    ExampleOption,
+    ManifestArgument,
+    fail,
+    manifest_reference,
+    stderr,
+)
 from pytest_coworld.cli.episode_inputs import load_episode_manifest, memory_size, secret_env_pairs
 from pytest_coworld.cli.run_episode import (
     CpusOption,
-    ManifestArgument,
     MemoryOption,
     NoLimitsOption,
     TimeoutOption,
@@ -24,7 +30,7 @@ from pytest_coworld.kubernetes.placement import Placement, PullPolicy, parse_nod
 if TYPE_CHECKING:
     from pytest_coworld.kubernetes.identity import EpisodeIdentity
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True, context_settings=GROUP_CONTEXT)
 
 NamespaceOption = Annotated[str, typer.Option("--namespace", "-n", help="The namespace of every object.")]
 PlayerImageOption = Annotated[

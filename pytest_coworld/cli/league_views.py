@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_coworld.cli.platform_options import say
 from pytest_coworld.cli.tournament_support import add_row, detail, print_table, score, table, when
-from pytest_coworld.platform.tournament_models import (
-    CompetitionEvent,
-    Division,
-    LadderEntry,
-    LeaderboardEntry,
-    League,
-    Membership,
-    PlayerRef,
-    Pool,
-    RoundDetail,
-    RoundPage,
-    Submission,
-)
+
+if TYPE_CHECKING:
+    from pytest_coworld.platform.tournament_models import (
+        CompetitionEvent,
+        Division,
+        LadderEntry,
+        LeaderboardEntry,
+        League,
+        Membership,
+        PlayerRef,
+        Pool,
+        RoundDetail,
+        RoundPage,
+        Submission,
+    )
 
 
 def _player(player: PlayerRef | None) -> str | None:

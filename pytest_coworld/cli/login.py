@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from pytest_coworld.cli.platform_options import ServerOption, platform_errors, say
-from pytest_coworld.platform.credentials import TOKEN_ENV, save_token
 from pytest_coworld.platform.errors import PlatformError
 from pytest_coworld.platform.server import DEFAULT_SERVER, normalize_server
 
@@ -25,6 +24,8 @@ def login_command(
     server: ServerOption = DEFAULT_SERVER,
 ) -> None:
     """Store the token for SERVER in ~/.softmax/credentials.yaml (mode 0600); COWORLD_TOKEN overrides it."""
+    from pytest_coworld.platform.credentials import TOKEN_ENV, save_token
+
     with platform_errors():
         normalized = normalize_server(server)
         if not token or not token.strip():

@@ -13,14 +13,20 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pytest_coworld.cli.common import ExampleOption, fail, manifest_reference, stderr, stdout
+from pytest_coworld.cli.common import (
+    ExampleOption,
+    ManifestArgument,
+    fail,
+    manifest_reference,
+    stderr,
+    stdout,
+)
 from pytest_coworld.cli.episode_inputs import check_images, load_episode_manifest, memory_size
 from pytest_coworld.cli.episode_report import episode_summary, print_results
 from pytest_coworld.cli.run_episode import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     CpusOption,
-    ManifestArgument,
     MemoryOption,
     NoLimitsOption,
     OutputDirOption,

@@ -7,14 +7,13 @@ Exit status: 0 when every episode completed, 1 otherwise (or when Docker fails),
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pytest_coworld.cli.common import ExampleOption, fail, manifest_reference, stderr
+from pytest_coworld.cli.common import ExampleOption, ManifestArgument, fail, manifest_reference, stderr
 from pytest_coworld.cli.episode_inputs import (
     check_images,
     env_pairs,
@@ -30,15 +29,6 @@ if TYPE_CHECKING:
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
 
-ManifestArgument = Annotated[
-    str | None,
-    typer.Argument(
-        help="coworld_manifest.json: a path, a file:// or http(s):// URI, "
-        "or a cow_… id (downloaded from $COWORLD_SERVER).",
-        metavar="MANIFEST",
-        show_default=False,
-    ),
-]
 ImagesArgument = Annotated[
     list[str] | None,
     typer.Argument(
@@ -170,6 +160,8 @@ def run_episode_command(
 def _run_all(
     context: RunContext, spec: EpisodeSpec, count: int, parallel: int, folder: Path
 ) -> list[EpisodeResult]:
+    from concurrent.futures import ThreadPoolExecutor
+
     from pytest_coworld.runtime import run_episode
     from pytest_coworld.runtime.progress import LiveProgress, PlainProgress
 

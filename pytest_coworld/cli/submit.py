@@ -7,9 +7,6 @@ from typing import Annotated
 import typer
 
 from pytest_coworld.cli.platform_options import JsonOption, ServerOption, platform_errors, print_json, say
-from pytest_coworld.platform.client import PlatformClient
-from pytest_coworld.platform.credentials import require_token
-from pytest_coworld.platform.policies import find_policy_version, require_league_id
 from pytest_coworld.platform.server import DEFAULT_SERVER, normalize_server
 
 
@@ -20,6 +17,10 @@ def submit_command(
     as_json: JsonOption = False,
 ) -> None:
     """Submit a version of your policy to a league; nothing is posted when the policy is not found."""
+    from pytest_coworld.platform.client import PlatformClient
+    from pytest_coworld.platform.credentials import require_token
+    from pytest_coworld.platform.policies import find_policy_version, require_league_id
+
     with platform_errors():
         league_id = require_league_id(league)
         normalized = normalize_server(server)

@@ -9,16 +9,14 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from rich import box
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from pytest_coworld.cli.common import fail, stdout
 from pytest_coworld.cli.platform_options import platform_errors, print_json
-from pytest_coworld.platform.tournament import UsageProblem, require_id
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from pytest_coworld.platform.tournament import TournamentApi
     from pytest_coworld.platform.tournament_models import ReadModel
 
@@ -33,7 +31,7 @@ def api_session(server: str) -> Iterator[TournamentApi]:
     from pytest_coworld.platform.client import PlatformClient
     from pytest_coworld.platform.credentials import require_token
     from pytest_coworld.platform.server import normalize_server
-    from pytest_coworld.platform.tournament import TournamentApi
+    from pytest_coworld.platform.tournament import TournamentApi, UsageProblem
 
     with platform_errors():
         try:
@@ -59,6 +57,8 @@ def emit(as_json: bool, found: ReadModel | list[Any], render: Callable[[], None]
 
 def checked_id(value: str | None, kind: str, what: str) -> str | None:
     """`value` when it is a `kind` id (or None), else a usage error."""
+    from pytest_coworld.platform.tournament import UsageProblem, require_id
+
     if value is None:
         return None
     try:
@@ -95,6 +95,10 @@ def shown(value: Any) -> str:
 
 def table(title: str, *columns: str, right: tuple[str, ...] = ()) -> Table:
     """A table with `columns` (those in `right` right-aligned)."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     made = Table(title=Text(title), box=box.SIMPLE_HEAVY, pad_edge=False, title_justify="left")
     for column in columns:
         made.add_column(column, justify="right" if column in right else "left")
@@ -103,6 +107,8 @@ def table(title: str, *columns: str, right: tuple[str, ...] = ()) -> Table:
 
 def add_row(rows: Table, *cells: Any) -> None:
     """A row of plain text (never Rich markup: names come from the server)."""
+    from rich.text import Text
+
     rows.add_row(*(Text(shown(cell)) for cell in cells))
 
 

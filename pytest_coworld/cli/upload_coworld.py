@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,20 +16,18 @@ from pytest_coworld.cli.platform_options import (
     print_json,
     say,
 )
-from pytest_coworld.manifest import ManifestInvalid, ManifestLoadError, load_manifest
-from pytest_coworld.manifest.models import LoadedManifest
-from pytest_coworld.platform.client import PlatformClient
-from pytest_coworld.platform.credentials import require_token
-from pytest_coworld.platform.image_upload import upload_image
-from pytest_coworld.platform.local_images import LocalImage, docker_engine, inspect_local_image
-from pytest_coworld.platform.manifest_images import replace_images
-from pytest_coworld.platform.progress import progress_for
 from pytest_coworld.platform.server import DEFAULT_SERVER, normalize_server
+
+if TYPE_CHECKING:
+    from pytest_coworld.manifest.models import LoadedManifest
+    from pytest_coworld.platform.local_images import LocalImage
 
 DEFAULT_OUTPUT_DIR = Path("coworld-certification")
 
 
 def _load(reference: str) -> LoadedManifest:
+    from pytest_coworld.manifest import ManifestInvalid, ManifestLoadError, load_manifest
+
     try:
         return load_manifest(reference)
     except (ManifestLoadError, ManifestInvalid) as error:
@@ -87,6 +85,13 @@ def upload_coworld_command(
     as_json: JsonOption = False,
 ) -> None:
     """Certify a Coworld, then upload its images and its manifest; a failing certification uploads nothing."""
+    from pytest_coworld.platform.client import PlatformClient
+    from pytest_coworld.platform.credentials import require_token
+    from pytest_coworld.platform.image_upload import upload_image
+    from pytest_coworld.platform.local_images import docker_engine, inspect_local_image
+    from pytest_coworld.platform.manifest_images import replace_images
+    from pytest_coworld.platform.progress import progress_for
+
     with platform_errors():
         normalized = normalize_server(server)
         local_reference = manifest_reference(manifest, example, normalized)

@@ -15,12 +15,6 @@ from pytest_coworld.cli.platform_options import (
     redact,
     say,
 )
-from pytest_coworld.platform.client import PlatformClient
-from pytest_coworld.platform.credentials import require_token
-from pytest_coworld.platform.image_upload import upload_image
-from pytest_coworld.platform.local_images import docker_engine, inspect_local_image
-from pytest_coworld.platform.policies import parse_secret_env, policy_completion_body
-from pytest_coworld.platform.progress import progress_for
 from pytest_coworld.platform.server import DEFAULT_SERVER, normalize_server
 
 
@@ -45,6 +39,13 @@ def upload_policy_command(
     as_json: JsonOption = False,
 ) -> None:
     """Upload IMAGE (skipped when the platform has it) and register it as a version of policy NAME."""
+    from pytest_coworld.platform.client import PlatformClient
+    from pytest_coworld.platform.credentials import require_token
+    from pytest_coworld.platform.image_upload import upload_image
+    from pytest_coworld.platform.local_images import docker_engine, inspect_local_image
+    from pytest_coworld.platform.policies import parse_secret_env, policy_completion_body
+    from pytest_coworld.platform.progress import progress_for
+
     secrets: dict[str, str] = {}
     with platform_errors(secrets.values()):
         secrets.update(parse_secret_env(secret_env or [], use_bedrock))

@@ -8,24 +8,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from pytest_coworld.cli.common import ExampleOption, fail, manifest_reference, stdout
-from pytest_coworld.manifest import Contract, ManifestLoadError, ManifestReport, check_document, load_document
+from pytest_coworld.cli.common import ExampleOption, ManifestArgument, fail, manifest_reference, stdout
+from pytest_coworld.contract import Contract
+
+if TYPE_CHECKING:
+    from pytest_coworld.manifest import ManifestReport
 
 EXIT_INVALID = 1
 
-ManifestArgument = Annotated[
-    str | None,
-    typer.Argument(
-        help="coworld_manifest.json: a path, a file:// or http(s):// URI, "
-        "or a cow_… id (downloaded from $COWORLD_SERVER).",
-        metavar="MANIFEST",
-        show_default=False,
-    ),
-]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
 ContractOption = Annotated[
     Contract,
@@ -49,6 +43,8 @@ def validate_command(
 
     Exits 0 when valid, 1 when invalid (every violation is listed), 2 when the manifest cannot be read.
     """
+    from pytest_coworld.manifest import ManifestLoadError, check_document, load_document
+
     reference = manifest_reference(manifest, example)
     try:
         document, source, _, _ = load_document(reference)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
+from pytest_coworld.contract import Contract as Contract  # re-exported: the manifest package names it here
 from pytest_coworld.manifest.models import SUPPORTING_ROLES, Generation
 
 API_VERSION_V1 = "coworld.softmax.com/v1"
@@ -21,14 +21,6 @@ CURRENT_ONLY_GAME_KEYS = (
 CURRENT_ONLY_TOP_KEYS = ("tags", "players_per_user", "episode_timeout_minutes")
 CURRENT_ONLY_RUNNABLE_KEYS = ("source_url", "resources", "startup", "file")
 CURRENT_ONLY_ROLE_KEYS = ("repository_url",)
-
-
-class Contract(StrEnum):
-    """What `--contract` asks for: detect the generation, or insist on one."""
-
-    AUTO = "auto"
-    CLASSIC = "classic"
-    CURRENT = "current"
 
 
 def detect_generation(document: dict[str, Any], contract: Contract | str = Contract.AUTO) -> Generation:

@@ -27,6 +27,7 @@ def skip_kind(reason: str) -> str:
 
 
 WARNING_PREFIX = "warning: "
+REPORT_NAME = "coworld-certification.json"
 CERTIFIED, NOT_CERTIFIED, INCOMPLETE = "certified", "not-certified", "incomplete"
 VERDICT_WORDS = {CERTIFIED: "CERTIFIED", NOT_CERTIFIED: "NOT CERTIFIED", INCOMPLETE: "INCOMPLETE"}
 

@@ -45,15 +45,29 @@ class Play:
     run_id: str
     output_dir: Path
     stderr_file: Path
+    reader: threading.Thread
+    lines: list[str]
 
     @property
     def stderr(self) -> str:
         return self.stderr_file.read_text()
 
     def finish(self) -> tuple[int, str]:
-        """Wait for the command to exit: its exit code and the rest of its stdout."""
-        stdout, _ = self.process.communicate(timeout=END_SECONDS)
-        return self.process.returncode, stdout
+        """Wait for the command to exit: its exit code and its whole stdout."""
+        self.process.wait(timeout=END_SECONDS)
+        self.reader.join(timeout=END_SECONDS)
+        return self.process.returncode, "".join(self.lines)
+
+
+def _read_lines(process: subprocess.Popen[str], lines: list[str], printed: threading.Condition) -> None:
+    """Collect the command's stdout line by line (one reader, so no line is lost between two of them)."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        with printed:
+            lines.append(line)
+            printed.notify_all()
+    with printed:
+        printed.notify_all()
 
 
 @pytest.fixture(scope="module")
@@ -110,24 +124,26 @@ def start_play(tmp_path: Path, docker_client: Any) -> Iterator[Callable[..., Pla
                 cwd=tmp_path,
                 preexec_fn=sigint_as_in_a_terminal,
             )
-        assert process.stdout is not None
-        watchdog = threading.Timer(LINKS_SECONDS, process.kill)
-        watchdog.start()
-        printed = ""
-        while not (found := link.search(printed)) and (line := process.stdout.readline()):
-            printed += line
-        watchdog.cancel()
-        assert found, f"no link printed: {printed}\n{stderr_file.read_text()}"
+        lines: list[str] = []
+        printed = threading.Condition()
+        reader = threading.Thread(target=_read_lines, args=(process, lines, printed), daemon=True)
+        reader.start()
+        with printed:  # until the link is printed, or the command ended without it
+            printed.wait_for(
+                lambda: link.search("".join(lines)) or process.poll() is not None, timeout=LINKS_SECONDS
+            )
+        found = link.search("".join(lines))
+        assert found, f"no link printed: {''.join(lines)}\n{stderr_file.read_text()}"
         run_id = RUN_ID.search(stderr_file.read_text())
         assert run_id, stderr_file.read_text()
-        started.append(Play(process, found[1], run_id[1], output_dir, stderr_file))
+        started.append(Play(process, found[1], run_id[1], output_dir, stderr_file, reader, lines))
         return started[-1]
 
     yield start
     for play in started:
         if play.process.poll() is None:  # a failed test: stop it as Ctrl-C would, so it cleans up
             play.process.terminate()
-            play.process.communicate(timeout=END_SECONDS)
+            play.process.wait(timeout=END_SECONDS)
         leftovers = list_labelled(docker_client, play.run_id)
         assert not leftovers, f"coworld play left resources behind: {[r.name for r in leftovers]}"
 
@@ -211,7 +227,7 @@ def test_a_person_plays_a_whole_episode_in_the_browser(
         assert (results["roles"][0], results["timeouts"][0], moves) == ("human", 0, results["rounds"]), (
             results
         )
-    assert re.search(rf"^live viewer: http://127\.0\.0\.1:\d+{prefix}/global$", stdout, re.MULTILINE)
+    assert re.search(rf"^live viewer: http://127\.0\.0\.1:\d+{prefix}/global$", stdout, re.MULTILINE), stdout
     assert "admin:" not in stdout  # the examples serve no admin page
     assert f"artifacts: {running.output_dir.absolute()}" in stdout and "replay: " in stdout
     assert "--open: not opening a browser in CI" in running.stderr
