@@ -27,12 +27,14 @@ def test_game_and_relay_run_in_the_sandbox_and_a_process_flood_stops_at_the_limi
             assert host["PidsLimit"] == SANDBOX["pids_limit"]
             assert host["LogConfig"] == {"Type": "json-file", "Config": {"max-file": "2", "max-size": "20m"}}
 
-        flood = f"for i in $(seq {SANDBOX['pids_limit'] + 50}); do sleep 60 & done; wait"
-        _, output = episode.game.container.exec_run(["sh", "-c", flood])
-
-        assert b"fork" in output.lower(), output[-500:]  # dash: "Cannot fork": it hit the pids limit
         raw_socket = episode.game.container.exec_run(["python3", "-c", RAW_SOCKET])
         assert raw_socket.exit_code != 0 and b"PermissionError" in raw_socket.output
+
         device = episode.game.container.exec_run(["mknod", "/tmp/null2", "c", "1", "3"])
         assert device.exit_code != 0 and b"Operation not permitted" in device.output
+
+        # last: the flood's sleepers hold every pid for a minute, so no exec starts after it
+        flood = f"for i in $(seq {SANDBOX['pids_limit'] + 50}); do sleep 60 & done; wait"
+        _, output = episode.game.container.exec_run(["sh", "-c", flood])
+        assert b"fork" in output.lower(), output[-500:]  # dash: "Cannot fork": it hit the pids limit
         episode.finish()
