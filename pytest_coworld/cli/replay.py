@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,7 +11,7 @@ import typer
 from pytest_coworld.cli.common import fail, stderr, stdout
 
 if TYPE_CHECKING:
-    from pytest_coworld.runtime import ReplayMode
+    from pytest_coworld.runtime import ReplayMode, ReplayServer, RunContext
 
 EXIT_FAILED = 1
 WAKE_SECONDS = 0.5
@@ -34,13 +35,21 @@ def replay_command(artifacts_dir: ArtifactsArgument, mode: ModeOption = None) ->
 
     Runs until Ctrl-C, then removes the container.
     """
-    from pytest_coworld.runtime import CoworldRuntimeError, ReplayNotSupported, ReplayServer, RunContext
-    from pytest_coworld.runtime.signals import sigterm_as_keyboard_interrupt
+    from pytest_coworld.runtime import ReplayServer
 
     replay_mode = _mode(mode)
+    serve_replay(lambda run: ReplayServer.for_artifacts(run, artifacts_dir, replay_mode))
+
+
+def serve_replay(make_server: Callable[[RunContext], ReplayServer]) -> None:
+    """Start the replay server `make_server` gives, print its URLs and serve until Ctrl-C (or SIGTERM), then
+    remove it; a one-line error when it cannot start or exits by itself."""
+    from pytest_coworld.runtime import CoworldRuntimeError, ReplayNotSupported, RunContext
+    from pytest_coworld.runtime.signals import sigterm_as_keyboard_interrupt
+
     with sigterm_as_keyboard_interrupt():
         try:
-            with RunContext() as run, ReplayServer.for_artifacts(run, artifacts_dir, replay_mode) as server:
+            with RunContext() as run, make_server(run) as server:
                 stdout.print(f"replay viewer: {server.viewer_url}", markup=False, soft_wrap=True)
                 stdout.print(f"replay websocket: {server.websocket_url}", markup=False, soft_wrap=True)
                 stderr.print("serving until Ctrl-C", markup=False)

@@ -73,20 +73,7 @@ def _open_locally(loaded: LoadedManifest, replay: Path) -> None:
         index = f"{bundle}index.html" if isinstance(bundle, str) else str(bundle / "index.html")
         say(f"replay viewer: {index}#replay={replay}")
         return
-    from pytest_coworld.cli.replay import EXIT_FAILED, WAKE_SECONDS
-    from pytest_coworld.runtime import CoworldRuntimeError, ReplayServer, RunContext
-    from pytest_coworld.runtime.signals import sigterm_as_keyboard_interrupt
+    from pytest_coworld.cli.replay import serve_replay
+    from pytest_coworld.runtime import ReplayServer
 
-    with sigterm_as_keyboard_interrupt():
-        try:
-            with RunContext() as run, ReplayServer.for_manifest(run, loaded, replay) as served:
-                say(f"replay viewer: {served.viewer_url}")
-                say(f"replay websocket: {served.websocket_url}")
-                stderr.print("serving until Ctrl-C", markup=False)
-                while served.container is not None and not served.container.wait_exit(WAKE_SECONDS):
-                    pass
-                fail(f"the replay server exited by itself:\n{served.logs()[-2000:]}", code=EXIT_FAILED)
-        except KeyboardInterrupt:
-            stderr.print("stopped; the replay server was removed", markup=False)
-        except CoworldRuntimeError as error:
-            fail(str(error), code=EXIT_FAILED)
+    serve_replay(lambda run: ReplayServer.for_manifest(run, loaded, replay))
