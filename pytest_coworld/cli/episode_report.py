@@ -22,10 +22,9 @@ def episode_summary(
     loaded: LoadedManifest, run_id: str, folder: Path, results: list[EpisodeResult]
 ) -> dict[str, Any]:
     """The run's episodes, outcomes, scores and mean scores, as `run-episode --json` prints them."""
-    import statistics
+    from pytest_coworld.cli.slot_scores import slot_scores
 
-    scored = [result.scores for result in results if result.completed and result.scores]
-    means = [statistics.fmean(column) for column in zip(*scored, strict=True)] if scored else None
+    slots = slot_scores([result.scores for result in results if result.completed and result.scores])
     return {
         "run_id": run_id,
         "manifest": loaded.source,
@@ -45,7 +44,8 @@ def episode_summary(
             }
             for index, result in enumerate(results, start=1)
         ],
-        "mean_scores": means,
+        "mean_scores": [slot.mean for slot in slots] or None,
+        "slots": [slot.to_dict() for slot in slots],
         "completed": sum(result.completed for result in results),
         "total": len(results),
     }
@@ -81,6 +81,8 @@ def _results_table(summary: dict[str, Any], results: list[EpisodeResult], slot_c
         for episode, result in zip(summary["episodes"], results, strict=True)
     ]
     columns.append(("mean", [f"{summary['completed']}/{summary['total']} completed", *map(_score, means)]))
+    if len(results) > 1:
+        columns += _spread_and_wins(summary["slots"], slot_count)
     columns.append(("messages", ["sent/received", *_messages(results, slot_count)]))
     row_names = ["outcome", *(f"slot {slot}" for slot in range(slot_count))]
     table = Table(title=f"run {summary['run_id']}", title_justify="left", header_style="bold", box=box.SIMPLE)
@@ -96,6 +98,15 @@ def _results_table(summary: dict[str, Any], results: list[EpisodeResult], slot_c
     for name, cells in columns:
         table.add_row(name, *cells, style="dim" if name == "messages" else None)
     return table
+
+
+def _spread_and_wins(slots: list[dict[str, Any]], slot_count: int) -> list[tuple[str, list[str]]]:
+    """The rows under the mean: each slot's standard deviation, and its wins (shared ones after a +)."""
+    if not slots:
+        return [("spread", ["", *["-"] * slot_count]), ("wins", ["", *["-"] * slot_count])]
+    spread = [_score(slot["stdev"]) for slot in slots]
+    wins = [f"{slot['wins']}" + (f"+{slot['shared_wins']}" if slot["shared_wins"] else "") for slot in slots]
+    return [("spread", ["standard deviation", *spread]), ("wins", ["alone+shared", *wins])]
 
 
 def _outcome(kind: str, result: EpisodeResult) -> str:

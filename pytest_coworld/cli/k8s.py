@@ -18,6 +18,7 @@ from pytest_coworld.cli.common import (
     stderr,
 )
 from pytest_coworld.cli.episode_inputs import load_episode_manifest, memory_size, secret_env_pairs
+from pytest_coworld.cli.kube_options import NamespaceOption, NodeSelectorOption, PullOption, TolerationOption
 from pytest_coworld.cli.run_episode import (
     CpusOption,
     MemoryOption,
@@ -25,36 +26,19 @@ from pytest_coworld.cli.run_episode import (
     TimeoutOption,
     VariantOption,
 )
-from pytest_coworld.kubernetes.placement import Placement, PullPolicy, parse_node_selector, parse_toleration
+from pytest_coworld.kubernetes.placement import Placement
 
 if TYPE_CHECKING:
     from pytest_coworld.kubernetes.identity import EpisodeIdentity
 
 app = typer.Typer(no_args_is_help=True, context_settings=GROUP_CONTEXT)
 
-NamespaceOption = Annotated[str, typer.Option("--namespace", "-n", help="The namespace of every object.")]
 PlayerImageOption = Annotated[
     list[str] | None,
     typer.Option(
         "--player-image",
         help="Player image: once for every slot, or once per slot (default: the certification players).",
     ),
-]
-NodeSelectorOption = Annotated[
-    list[str] | None,
-    typer.Option("--node-selector", metavar="KEY=VALUE", help="A node label every pod needs; repeatable."),
-]
-TolerationOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--toleration",
-        metavar="KEY[=VALUE][:EFFECT]",
-        help="A taint every pod tolerates (effect NoSchedule when left out); repeatable.",
-    ),
-]
-PullOption = Annotated[
-    PullPolicy | None,
-    typer.Option("--image-pull-policy", help="Every container's (default: Kubernetes' own, by the tag)."),
 ]
 RevealOption = Annotated[
     bool,
@@ -123,9 +107,7 @@ def render_command(
 
     loaded = load_episode_manifest(manifest_reference(manifest, example), example, None)
     try:
-        placement = Placement(
-            parse_node_selector(node_selector or []), tuple(map(parse_toleration, toleration or []))
-        )
+        placement = Placement.parse(node_selector or [], toleration or [])
         identity = EpisodeIdentity(namespace, owner_uid=owner_uid)
         spec = build_episode_spec(
             loaded,

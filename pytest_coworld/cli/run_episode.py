@@ -7,13 +7,14 @@ Exit status: 0 when every episode completed, 1 otherwise (or when Docker fails),
 from __future__ import annotations
 
 import json
-from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from pytest_coworld.cli.cluster_episodes import cluster, play_on_cluster
 from pytest_coworld.cli.common import ExampleOption, ManifestArgument, fail, manifest_reference, stderr
+from pytest_coworld.cli.episode_batch import run_batch
 from pytest_coworld.cli.episode_inputs import (
     check_images,
     env_pairs,
@@ -22,9 +23,22 @@ from pytest_coworld.cli.episode_inputs import (
     secret_env_pairs,
 )
 from pytest_coworld.cli.episode_report import episode_summary, print_results
+from pytest_coworld.cli.kube_options import (
+    Backend,
+    BackendOption,
+    CollectorImageOption,
+    ContextOption,
+    KubeconfigOption,
+    NamespaceOption,
+    NodeSelectorOption,
+    PullOption,
+    TolerationOption,
+    kube_api_client,
+)
 
 if TYPE_CHECKING:
-    from pytest_coworld.runtime import EpisodeResult, EpisodeSpec, RunContext
+    from pytest_coworld.runtime import EpisodeResult, EpisodeSpec
+    from pytest_coworld.runtime.observer import EpisodeObserver
 
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
@@ -104,17 +118,26 @@ def run_episode_command(
     cpus: CpusOption = 1.0,
     memory: MemoryOption = "1g",
     json_output: JsonOption = False,
+    backend: BackendOption = Backend.DOCKER,
+    namespace: NamespaceOption = "default",
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
+    node_selector: NodeSelectorOption = None,
+    toleration: TolerationOption = None,
+    image_pull_policy: PullOption = None,
+    collector_image: CollectorImageOption = None,
 ) -> None:
-    """Run Coworld episodes in real containers: the game, one player per slot, then results and artifacts.
+    """Run Coworld episodes in real containers: the game, one player per slot, then results and artifacts,
+    and each slot's mean, spread and wins over the episodes.
 
-    With --example, positional arguments are player images. Exits 0 when every episode completed.
+    With --example, positional arguments are player images. With --backend kubernetes the episodes run as
+    pods in a cluster namespace (see docs/kubernetes.md). Exits 0 when every episode completed.
     """
     from pytest_coworld.runtime import (
         NO_LIMITS,
         EpisodeSetupError,
         InfrastructureError,
         ResourceLimits,
-        RunContext,
         Timeouts,
         build_episode_spec,
     )
@@ -139,17 +162,21 @@ def run_episode_command(
         fail(str(error))
     with sigterm_as_keyboard_interrupt():
         try:
-            with RunContext() as context:
-                check_images(context, spec, example)
-                folder = output_dir or Path("coworld-artifacts") / context.run_id
-                stderr.print(f"run {context.run_id}: artifacts in {folder}", markup=False, soft_wrap=True)
-                results = _run_all(context, spec, episodes, parallel, folder)
+            if backend is Backend.KUBERNETES:
+                api_client = kube_api_client(kubeconfig, context)
+                target = cluster(
+                    api_client, namespace, node_selector, toleration, image_pull_policy, collector_image
+                )
+                run_id, folder, results = play_on_cluster(target, spec, episodes, parallel, output_dir)
+            else:
+                run_id, folder, results = _play_on_docker(spec, example, episodes, parallel, output_dir)
         except KeyboardInterrupt:
-            stderr.print("interrupted: every container and network of this run was removed", markup=False)
+            what = "episode" if backend is Backend.KUBERNETES else "container and network"
+            stderr.print(f"interrupted: every {what} of this run was removed", markup=False)
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except InfrastructureError as error:
             fail(str(error), code=EXIT_FAILED)
-    summary = episode_summary(loaded, context.run_id, folder, results)
+    summary = episode_summary(loaded, run_id, folder, results)
     if json_output:
         typer.echo(json.dumps(summary, indent=2))
     else:
@@ -157,30 +184,22 @@ def run_episode_command(
     raise typer.Exit(0 if summary["completed"] == summary["total"] else EXIT_FAILED)
 
 
-def _run_all(
-    context: RunContext, spec: EpisodeSpec, count: int, parallel: int, folder: Path
-) -> list[EpisodeResult]:
-    from concurrent.futures import ThreadPoolExecutor
+def _play_on_docker(
+    spec: EpisodeSpec, example: str | None, count: int, parallel: int, output_dir: Path | None
+) -> tuple[str, Path, list[EpisodeResult]]:
+    """The episodes on this machine's Docker engine, after checking that their images exist."""
+    from pytest_coworld.runtime import RunContext, run_episode
 
-    from pytest_coworld.runtime import run_episode
-    from pytest_coworld.runtime.progress import LiveProgress, PlainProgress
+    with RunContext() as context:
+        check_images(context, spec, example)
+        folder = output_dir or Path("coworld-artifacts") / context.run_id
+        stderr.print(f"run {context.run_id}: artifacts in {folder}", markup=False, soft_wrap=True)
 
-    live = LiveProgress(stderr) if stderr.is_terminal else None
-    labels = [f"episode {index}/{count}" for index in range(1, count + 1)]
-    observers = [
-        live.episode(label, spec.slot_count) if live else PlainProgress(label, stderr) for label in labels
-    ]
-    folders = [folder / f"episode-{index}" for index in range(1, count + 1)]
-    with live or nullcontext():
-        pool = ThreadPoolExecutor(parallel, thread_name_prefix="episode")
-        try:
-            futures = [
-                pool.submit(run_episode, spec, target, context, observer)
-                for target, observer in zip(folders, observers, strict=True)
-            ]
-            return [future.result() for future in futures]
-        except BaseException:
-            context.cancel.set()
-            raise
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        def play(target: Path, observer: EpisodeObserver) -> EpisodeResult:
+            return run_episode(spec, target, context, observer)
+
+        return (
+            context.run_id,
+            folder,
+            run_batch(play, context.cancel, spec.slot_count, count, parallel, folder),
+        )

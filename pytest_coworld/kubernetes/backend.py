@@ -9,6 +9,7 @@ artifacts (redacted) and always deletes the anchor, which deletes the episode. S
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,21 +22,25 @@ from urllib3.exceptions import HTTPError
 from pytest_coworld.kubernetes.collector import (
     COLLECTOR,
     DEFAULT_COLLECTOR_IMAGE,
+    PRINT_SECONDS,
+    Collected,
     parse_collected,
     with_collector,
 )
-from pytest_coworld.kubernetes.identity import EpisodeIdentity
+from pytest_coworld.kubernetes.identity import EpisodeIdentity, label_selector
 from pytest_coworld.kubernetes.placement import Placement, PullPolicy
 from pytest_coworld.kubernetes.render import anchor, episode_objects
 from pytest_coworld.kubernetes.sandbox import START_ALLOWANCE_SECONDS
 from pytest_coworld.runtime.artifacts import ArtifactsFolder, Redactor
 from pytest_coworld.runtime.config import make_tokens
-from pytest_coworld.runtime.labels import LABEL_ROLE
+from pytest_coworld.runtime.errors import EpisodeCancelled
+from pytest_coworld.runtime.labels import LABEL_ROLE, LABEL_SLOT
+from pytest_coworld.runtime.observer import EpisodeObserver, Phase, SlotState
 from pytest_coworld.runtime.outcome import Outcome, OutcomeKind, log_tail
 from pytest_coworld.runtime.record import RECORD_FILE, EpisodeResult
 from pytest_coworld.runtime.results import PlayerFailure, check_results, parse_player_failure
 from pytest_coworld.runtime.spec import EpisodeSpec
-from pytest_coworld.runtime.workspace import PLAYER_FAILURE_FILE, RESULTS_FILE
+from pytest_coworld.runtime.workspace import MOUNT_POINT, PLAYER_FAILURE_FILE, RESULTS_FILE, replay_file_name
 
 BACKEND = "kubernetes"
 PULL_FAILURES = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError"}
@@ -67,15 +72,21 @@ def run_on_kubernetes(
     run_id: str | None = None,
     episode_id: str | None = None,
     options: KubernetesOptions | None = None,
+    observer: EpisodeObserver | None = None,
+    cancel: threading.Event | None = None,
 ) -> EpisodeResult:
-    """Play `spec` in `namespace`: the typed outcome, results and redacted artifacts, as on Docker. The run
-    and episode ids are new unless given (they make the episode's names, `coworld-<run>-<episode>`)."""
+    """Play `spec` in `namespace`: the typed outcome, results, replay and redacted artifacts, as on Docker.
+    The run and episode ids are new unless given (they make the episode's names, `coworld-<run>-<episode>`);
+    `observer` hears the phases and each slot's state, as from the Docker backend. When `cancel` is set, the
+    episode is deleted and `EpisodeCancelled` raised."""
     spec.check()
     chosen = {"run_id": run_id, "episode_id": episode_id}
     identity = EpisodeIdentity(namespace, **{key: value for key, value in chosen.items() if value})
     tokens = make_tokens(spec.slot_count)
     secrets = {key: value for player in spec.players for key, value in player.secret_env.items()}
-    episode = _Episode(spec, identity, api_client, options or KubernetesOptions())
+    observer = observer or EpisodeObserver()
+    options = options or KubernetesOptions()
+    episode = _Episode(spec, identity, api_client, options, observer, cancel or threading.Event())
     artifacts = ArtifactsFolder(artifacts_dir, Redactor.for_episode(tokens, secrets))
     started = time.monotonic()
     try:
@@ -83,15 +94,18 @@ def run_on_kubernetes(
             outcome = episode.play(tokens)
         except KubernetesApiError as error:
             outcome = Outcome(OutcomeKind.INFRASTRUCTURE_ERROR, str(error))
+        observer.phase_changed(identity.episode_id, Phase.COLLECTING)
         logs = episode.collect_logs() if episode.anchor_created else {}
     finally:
+        observer.phase_changed(identity.episode_id, Phase.CLEANING_UP)
         cleanup_error = episode.delete()
     if outcome.source in logs:
         outcome = replace(outcome, log_tail=artifacts.redactor.text(log_tail(logs[outcome.source])))
     for source, text in logs.items():
         artifacts.write_text(f"{source}.log", text)
-    if episode.results is not None:
-        artifacts.write_json(RESULTS_FILE, episode.results)
+    for name in (RESULTS_FILE, PLAYER_FAILURE_FILE, episode.replay_name):
+        if name in episode.collected.files:
+            artifacts.write_bytes(name, episode.collected.files[name])
     timings = {"total": round(time.monotonic() - started, 3)}
     record = {
         "backend": BACKEND,
@@ -105,31 +119,47 @@ def run_on_kubernetes(
         "scores": episode.results["scores"] if episode.results is not None else None,
         "exit_codes": episode.exit_codes,
         "timings": timings,
+        "replay_problem": episode.replay_problem(),
         "cleanup_error": cleanup_error,
+        "artifacts": sorted({*artifacts.written, RECORD_FILE}),
     }
     artifacts.write_json(RECORD_FILE, record)
     record = json.loads(artifacts.redactor.text(json.dumps(record)))
-    return EpisodeResult(
+    result = EpisodeResult(
         identity.episode_id, identity.run_id, outcome, episode.results, artifacts_dir, timings, record=record
     )
+    observer.finished(identity.episode_id, result)
+    observer.phase_changed(identity.episode_id, Phase.FINISHED)
+    return result
 
 
 class _Episode:
     """The API conversation of one episode."""
 
     def __init__(
-        self, spec: EpisodeSpec, identity: EpisodeIdentity, api_client: ApiClient, options: KubernetesOptions
+        self,
+        spec: EpisodeSpec,
+        identity: EpisodeIdentity,
+        api_client: ApiClient,
+        options: KubernetesOptions,
+        observer: EpisodeObserver,
+        cancel: threading.Event,
     ) -> None:
-        self.spec, self.identity, self.options = spec, identity, options
+        self.spec, self.identity, self.options, self.observer = spec, identity, options, observer
+        self.cancel = cancel
         self.core, self.networking = CoreV1Api(api_client), NetworkingV1Api(api_client)
         self.timeouts = spec.resolved_timeouts
+        self.replay_name = replay_file_name(spec.loaded.generation)
         self.anchor_created = False
         self.results: dict[str, Any] | None = None
+        self.collected = Collected({}, {})
         self.exit_codes: dict[str, int] = {}
+        self.slots: dict[int, SlotState] = {}
 
     def play(self, tokens: list[str]) -> Outcome:
         """Create the episode, start the players once the game is ready, and judge how the game ended."""
         identity = self.identity
+        self._phase(Phase.PREPARING)
         created = self._call(
             "create",
             "ConfigMap",
@@ -141,17 +171,55 @@ class _Episode:
         owned = replace(identity, owner_uid=created.metadata.uid)
         objects = episode_objects(owned, self.spec, tokens, self.options.placement, self.options.pull)
         players = [item for item in objects if item["metadata"]["labels"][LABEL_ROLE] == "player"]
+        self._phase(Phase.STARTING_GAME)
+        replay_wait = self.timeouts.seconds("game_exit")
         for item in objects:
             if item in players:
                 continue
             is_game = item["kind"] == "Pod" and item["metadata"]["name"] == identity.game_pod
-            self._create(with_collector(item, self.options.collector_image) if is_game else item)
+            collector_image = self.options.collector_image
+            self._create(
+                with_collector(item, collector_image, self.replay_name, replay_wait) if is_game else item
+            )
+        self._phase(Phase.WAITING_HEALTHY)
         problem = self._wait_for_game()
         if problem is not None:
             return problem
+        self._phase(Phase.STARTING_PLAYERS)
         for item in players:
             self._create(item)
+            if item["kind"] == "Pod":
+                self._slot(int(item["metadata"]["labels"][LABEL_SLOT]), SlotState.STARTING)
+        self._phase(Phase.PLAYING)
         return self._wait_for_end()
+
+    def _pause(self) -> None:
+        """Wait one poll interval; raise `EpisodeCancelled` when the run is cancelled meanwhile."""
+        if self.cancel.wait(self.options.poll_seconds):
+            raise EpisodeCancelled(f"episode {self.identity.name} cancelled")
+
+    def _phase(self, phase: Phase) -> None:
+        self.observer.phase_changed(self.identity.episode_id, phase)
+
+    def _slot(self, slot: int, state: SlotState, detail: str = "") -> None:
+        """Tell the observer of a slot's new state (once per change)."""
+        if self.slots.get(slot) is not state:
+            self.slots[slot] = state
+            self.observer.slot_changed(self.identity.episode_id, slot, state, detail)
+
+    def _watch_players(self) -> None:
+        """Each player pod's state (one list call), kept and told to the observer: running, or exited (failed
+        unless with code 0)."""
+        selector = label_selector(self.identity.component("player"))
+        listed = self._call("list", "Pod", selector, self.core.list_namespaced_pod, label_selector=selector)
+        for pod in listed.items:
+            slot = int(pod.metadata.labels[LABEL_SLOT])
+            code = _terminated(pod, "player")
+            if code is not None:
+                self.exit_codes[f"player-{slot}"] = code
+                self._slot(slot, SlotState.EXITED if code == 0 else SlotState.FAILED, f"exit code {code}")
+            elif any(status.state and status.state.running for status in _statuses(pod)):
+                self._slot(slot, SlotState.RUNNING)
 
     def _wait_for_game(self) -> Outcome | None:
         """None once the game pod is Ready (its /healthz answered), else why it never was."""
@@ -167,7 +235,7 @@ class _Episode:
             conditions = (pod.status.conditions if pod.status else None) or []
             if any(c.type == "Ready" and c.status == "True" for c in conditions):
                 return None
-            time.sleep(self.options.poll_seconds)
+            self._pause()
         message = "the game pod never became Ready (/healthz)"
         return Outcome(OutcomeKind.GAME_UNHEALTHY, message, source="game")
 
@@ -187,30 +255,39 @@ class _Episode:
                 lingering = time.monotonic() + self.timeouts.seconds("game_exit")
             if lingering is not None and time.monotonic() > lingering:
                 break
+            self._watch_players()
             if lingering is None and time.monotonic() > deadline:
                 seconds = self.timeouts.seconds("episode")
                 return Outcome(
                     OutcomeKind.EPISODE_TIMEOUT, f"the game did not end within {seconds:g} s", source="game"
                 )
-            time.sleep(self.options.poll_seconds)
-        for slot in range(self.spec.slot_count):
-            player = _terminated(self._read_pod(identity.player_pod(slot)), "player")
-            if player is not None:
-                self.exit_codes[f"player-{slot}"] = player
-        return self._judge(game or 0, self._collected())
+            self._pause()
+        self._watch_players()
+        self.collected = self._collected()
+        return self._judge(game or 0, self.collected.files)
 
-    def _collected(self) -> dict[str, str]:
-        """The collector's files, once it has printed them (it is given the game-exit timeout to)."""
-        deadline = time.monotonic() + self.timeouts.seconds("game_exit")
+    def _collected(self) -> Collected:
+        """The collector's files, once it has printed them (it waits up to the game-exit timeout for the
+        replay, then prints)."""
+        deadline = time.monotonic() + self.timeouts.seconds("game_exit") + PRINT_SECONDS
         while True:
-            files = parse_collected(self._log(self.identity.game_pod, COLLECTOR))
-            if files is not None or time.monotonic() > deadline:
-                return files or {}
-            time.sleep(self.options.poll_seconds)
+            collected = parse_collected(self._log(self.identity.game_pod, COLLECTOR))
+            if collected is not None or time.monotonic() > deadline:
+                return collected or Collected({}, {})
+            self._pause()
 
-    def _judge(self, code: int, files: dict[str, str]) -> Outcome:
+    def replay_problem(self) -> str | None:
+        """What is wrong with the replay the collector brought back, if anything (as on Docker)."""
+        name = self.replay_name
+        if name in self.collected.unreadable:
+            return f"the replay {name}: {self.collected.unreadable[name]}"
+        if name not in self.collected.files:
+            return f"the game wrote no replay at {MOUNT_POINT}/{name} (COGAME_SAVE_REPLAY_URI)"
+        return None if self.collected.files[name] else f"the replay {name} is empty"
+
+    def _judge(self, code: int, files: dict[str, bytes]) -> Outcome:
         if PLAYER_FAILURE_FILE in files:
-            failure = parse_player_failure(files[PLAYER_FAILURE_FILE].encode())
+            failure = parse_player_failure(files[PLAYER_FAILURE_FILE])
             if isinstance(failure, PlayerFailure):
                 source = f"player-{failure.slot}" if failure.slot is not None else "game"
                 return Outcome(OutcomeKind.PLAYER_FAILED, failure.message, failure.slot, source)
@@ -221,7 +298,7 @@ class _Episode:
                 OutcomeKind.RESULTS_MISSING, "the game ended without writing results.json", source="game"
             )
         schema = self.spec.loaded.manifest.game.results_schema
-        check = check_results(files[RESULTS_FILE].encode(), schema, self.spec.slot_count)
+        check = check_results(files[RESULTS_FILE], schema, self.spec.slot_count)
         if check.results is None:
             return Outcome(OutcomeKind.RESULTS_MALFORMED, check.problem or "", source="game")
         self.results = check.results
@@ -287,14 +364,18 @@ class _Episode:
 
     def _call(self, verb: str, kind: str, name: str, method: Any, **arguments: Any) -> Any:
         try:
-            if "body" in arguments:
+            if "body" in arguments or verb == "list":  # the collection's calls take no name
                 return method(self.identity.namespace, **arguments)
             return method(name, self.identity.namespace, **arguments)
         except (ApiException, HTTPError) as error:
-            reason = _reason(error) if isinstance(error, ApiException) else f"{type(error).__name__}: {error}"
             raise KubernetesApiError(
-                f"{verb} {kind} {name!r} in namespace {self.identity.namespace!r}: {reason}"
+                f"{verb} {kind} {name!r} in namespace {self.identity.namespace!r}: {api_failure(error)}"
             ) from error
+
+
+def api_failure(error: ApiException | HTTPError) -> str:
+    """Why a call failed: the server's Status (`_reason`), or the connection's error."""
+    return _reason(error) if isinstance(error, ApiException) else f"{type(error).__name__}: {error}"
 
 
 def _reason(error: ApiException) -> str:

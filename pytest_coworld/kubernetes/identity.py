@@ -101,3 +101,8 @@ class EpisodeIdentity:
                 {"apiVersion": "v1", "kind": "ConfigMap", "name": self.name, "uid": self.owner_uid}
             ]
         return metadata
+
+
+def label_selector(labels: dict[str, str]) -> str:
+    """`key=value,…`: the API's label selector for objects carrying all of `labels`."""
+    return ",".join(f"{key}={value}" for key, value in sorted(labels.items()))

@@ -32,6 +32,11 @@ class Placement:
             fields["tolerations"] = [dict(toleration) for toleration in self.tolerations]
         return fields
 
+    @classmethod
+    def parse(cls, node_selector: Iterable[str], tolerations: Iterable[str]) -> Placement:
+        """From the command-line forms (`--node-selector`, `--toleration`); ValueError for a wrong one."""
+        return cls(parse_node_selector(node_selector), tuple(map(parse_toleration, tolerations)))
+
 
 def parse_node_selector(pairs: Iterable[str]) -> dict[str, str]:
     """`KEY=VALUE` strings as a node selector; ValueError for anything else."""

@@ -3,22 +3,35 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from pytest_coworld.kubernetes.identity import EpisodeIdentity
 from pytest_coworld.kubernetes.network import game_policy, game_service, player_url, players_policy
 from pytest_coworld.kubernetes.placement import Placement, PullPolicy
 from pytest_coworld.kubernetes.pods import game_pod, player_pod
+from pytest_coworld.kubernetes.sandbox import START_ALLOWANCE_SECONDS, deadline_seconds
 from pytest_coworld.kubernetes.secrets import config_secret, player_secret
 from pytest_coworld.runtime.config import concrete_config
+from pytest_coworld.runtime.settings import Timeouts
 from pytest_coworld.runtime.spec import EpisodeSpec
 
 ANCHOR_KEY = "episode.json"
+DEADLINE_ANNOTATION = "pytest-coworld/deadline-seconds"
+"""On the anchor: how many seconds after its creation the episode is certainly over (`episode_deadline`)."""
+
+
+def episode_deadline(timeouts: Timeouts) -> int:
+    """Seconds after the anchor's creation by which every pod of the episode has ended: the players' pods are
+    created at the latest `healthz` + the start allowance after it (the backend's wait for the game), and each
+    pod lives at most its `activeDeadlineSeconds`. The backend has given up on the episode by then too."""
+    return math.ceil(timeouts.seconds("healthz")) + START_ALLOWANCE_SECONDS + deadline_seconds(timeouts)
 
 
 def anchor(identity: EpisodeIdentity, spec: EpisodeSpec) -> dict[str, Any]:
-    """The episode's parent, created first: a ConfigMap saying what the episode plays (nothing secret). Every
-    other object names it as owner, so deleting it deletes the episode."""
+    """The episode's parent, created first: a ConfigMap saying what the episode plays (nothing secret) and,
+    in an annotation, when it is certainly over. Every other object names it as owner, so deleting it
+    deletes the episode."""
     manifest, loaded = spec.loaded.manifest, spec.loaded
     facts = {
         "run_id": identity.run_id,
@@ -38,6 +51,7 @@ def anchor(identity: EpisodeIdentity, spec: EpisodeSpec) -> dict[str, Any]:
             "name": identity.name,
             "namespace": identity.namespace,
             "labels": identity.labels("episode"),
+            "annotations": {DEADLINE_ANNOTATION: str(episode_deadline(spec.resolved_timeouts))},
         },
         "data": {ANCHOR_KEY: json.dumps(facts, indent=2)},
     }

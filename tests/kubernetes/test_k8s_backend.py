@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,12 @@ import pytest
 import yaml
 from apiserver_standin import KubeStandin, KubeStandinServer
 from kube_objects import OWNER_UID, assert_valid
+from kubeconfig_file import kubeconfig
 from kubernetes.client import ApiClient, Configuration, CoreV1Api
 from runtime_fakes import BASE_IMAGE, fake_document, fake_manifest, loaded_manifest
+from typer.testing import CliRunner
 
+from pytest_coworld.cli.app import app
 from pytest_coworld.examples import build_example, example_manifest_path
 from pytest_coworld.kubernetes.backend import KubernetesOptions, run_on_kubernetes
 from pytest_coworld.kubernetes.collector import with_collector
@@ -22,7 +26,8 @@ from pytest_coworld.kubernetes.identity import EpisodeIdentity
 from pytest_coworld.kubernetes.placement import PullPolicy
 from pytest_coworld.kubernetes.render import anchor, episode_objects
 from pytest_coworld.manifest import load_manifest
-from pytest_coworld.runtime import RunContext, Timeouts, build_episode_spec
+from pytest_coworld.runtime import EpisodeCancelled, RunContext, Timeouts, build_episode_spec
+from pytest_coworld.runtime.observer import EpisodeObserver, Phase, SlotState
 from pytest_coworld.runtime.outcome import OutcomeKind
 from pytest_coworld.runtime.record import EpisodeResult
 from pytest_coworld.runtime.spec import EpisodeSpec
@@ -65,6 +70,24 @@ def play(
         )
 
 
+class RecordingObserver(EpisodeObserver):
+    """Every phase, each slot's states, and the outcomes, in order."""
+
+    def __init__(self) -> None:
+        self.phases: list[Phase] = []
+        self.slots: dict[int, list[SlotState]] = {}
+        self.outcomes: list[str] = []
+
+    def phase_changed(self, episode_id: str, phase: Phase) -> None:
+        self.phases.append(phase)
+
+    def slot_changed(self, episode_id: str, slot: int, state: SlotState, detail: str = "") -> None:
+        self.slots.setdefault(slot, []).append(state)
+
+    def finished(self, episode_id: str, result: EpisodeResult) -> None:
+        self.outcomes.append(result.outcome.kind.value)
+
+
 def labelled_containers(run: RunContext) -> list[Any]:
     return list(
         run.client.containers.list(all=True, filters={"label": f"pytest-coworld.run-id={run.run_id}"})
@@ -82,12 +105,25 @@ def test_an_episode_plays_end_to_end_through_the_official_client(
 ) -> None:
     spec = build_episode_spec(fake_manifest(), secret_env={"ECHO_SECRET": SECRET}, timeouts=TIMEOUTS)
 
-    result = play(standin, run, spec, tmp_path / "episode")
+    observer = RecordingObserver()
+
+    result = play(standin, run, spec, tmp_path / "episode", observer=observer)
 
     assert result.completed, result.outcome.summary() + "\n" + result.outcome.log_tail
     assert result.scores is not None and len(result.scores) == 2 and all(score > 0 for score in result.scores)
     record = json.loads((tmp_path / "episode" / "episode.json").read_text())
     assert record["backend"] == "kubernetes" and record["outcome"]["kind"] == "completed"
+    # the replay came back through the collector's log, binary-safe, redacted like every artifact
+    replay = result.artifact("replay.json")
+    assert replay is not None and record["replay_problem"] is None
+    assert json.loads(replay.read_text())["tokens"] == ["<redacted:token:0>", "<redacted:token:1>"]
+    # the observer heard what a progress display needs, as from the Docker backend
+    assert observer.phases[0] is Phase.PREPARING and observer.phases[-1] is Phase.FINISHED
+    assert {Phase.WAITING_HEALTHY, Phase.PLAYING, Phase.COLLECTING} <= set(observer.phases)
+    assert observer.slots[0][0] is SlotState.STARTING and observer.slots[0][-1] is SlotState.EXITED, (
+        observer.slots
+    )
+    assert observer.outcomes == ["completed"]
     assert record["scores"] == result.scores and record["exit_codes"]["game"] == 0
     assert json.loads((tmp_path / "episode" / "results.json").read_text())["scores"] == result.scores
     game_log = (tmp_path / "episode" / "game.log").read_text()
@@ -110,6 +146,7 @@ def test_an_episode_plays_end_to_end_through_the_official_client(
         ("POST", "/api/v1/namespaces/{namespace}/pods"),
         ("POST", "/api/v1/namespaces/{namespace}/services"),
         ("GET", "/api/v1/namespaces/{namespace}/pods/{name}"),
+        ("GET", "/api/v1/namespaces/{namespace}/pods"),
         ("GET", "/api/v1/namespaces/{namespace}/pods/{name}/log"),
         ("DELETE", "/api/v1/namespaces/{namespace}/configmaps/{name}"),
     }
@@ -185,7 +222,7 @@ def test_the_game_pod_with_probe_and_collector_still_validates() -> None:
     spec = build_episode_spec(fake_manifest(), timeouts=TIMEOUTS)
     identity = EpisodeIdentity(NAMESPACE, owner_uid=OWNER_UID)
     pod = next(item for item in episode_objects(identity, spec, ["a", "b"]) if item["kind"] == "Pod")
-    assert_valid([with_collector(pod, BASE_IMAGE)])
+    assert_valid([with_collector(pod, BASE_IMAGE, "replay", 10)])
 
 
 def test_a_call_the_role_does_not_grant_is_a_403_naming_the_rbac_and_the_episode_is_removed(
@@ -213,3 +250,68 @@ def test_a_missing_image_is_an_image_pull_failure(
     assert result.outcome.kind is OutcomeKind.INFRASTRUCTURE_ERROR, result.outcome.summary()
     assert result.outcome.message.startswith("container game: ErrImagePull")
     assert standin.standin.objects == {} and labelled_containers(run) == []
+
+
+class CancelWhenPlaying(EpisodeObserver):
+    """Sets the run's cancel event once the players are started, as Ctrl-C would."""
+
+    def __init__(self) -> None:
+        self.cancel = threading.Event()
+
+    def phase_changed(self, episode_id: str, phase: Phase) -> None:
+        if phase is Phase.PLAYING:
+            self.cancel.set()
+
+
+def test_cancelling_deletes_the_episode_and_raises(
+    standin: KubeStandinServer, run: RunContext, tmp_path: Path
+) -> None:
+    spec = build_episode_spec(fake_manifest(game_env={"FAKE_GAME_MODE": "hang"}), timeouts=TIMEOUTS)
+    observer = CancelWhenPlaying()
+
+    with pytest.raises(EpisodeCancelled):
+        play(standin, run, spec, tmp_path / "episode", observer=observer, cancel=observer.cancel)
+
+    assert standin.standin.objects == {} and labelled_containers(run) == []
+
+
+def test_run_episode_plays_n_episodes_k_at_once_in_a_namespace(
+    standin: KubeStandinServer, run: RunContext, tmp_path: Path
+) -> None:
+    manifest = tmp_path / "coworld_manifest.json"
+    manifest.write_text(json.dumps(fake_document()))
+    config, out = kubeconfig(tmp_path, standin.url), tmp_path / "out"
+
+    result = CliRunner().invoke(app, [
+        "run-episode", str(manifest), "--backend", "kubernetes", "-n", NAMESPACE, "--kubeconfig", str(config),
+        "--context", "standin", "--episodes", "3", "--parallel", "2", "--collector-image", BASE_IMAGE,
+        "--image-pull-policy", "Never", "--output-dir", str(out), "--json",
+    ])  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["completed"], summary["total"]) == (3, 3)
+    assert [(slot["slot"], slot["episodes"]) for slot in summary["slots"]] == [(0, 3), (1, 3)]
+    for index in (1, 2, 3):
+        folder = out / f"episode-{index}"
+        assert json.loads((folder / "episode.json").read_text())["backend"] == "kubernetes"
+        assert {"results.json", "replay.json", "game.log", "player-1.log"} <= {
+            p.name for p in folder.iterdir()
+        }
+    assert f"run {summary['run_id']} in namespace {NAMESPACE}" in result.stderr
+    assert "[episode 3/3] playing" in result.stderr and "[episode 2/3] slot 1 exited" in result.stderr
+    assert standin.standin.objects == {} and labelled_containers(run) == []
+
+
+def test_run_episode_on_kubernetes_refuses_a_bad_namespace_in_one_line(tmp_path: Path) -> None:
+    manifest = tmp_path / "coworld_manifest.json"
+    manifest.write_text(json.dumps(fake_document()))
+    config = kubeconfig(tmp_path, "http://127.0.0.1:9")
+
+    result = CliRunner().invoke(app, [
+        "run-episode", str(manifest), "--backend", "kubernetes", "-n", "Not_A_Label",
+        "--kubeconfig", str(config), "--context", "standin",
+    ])  # fmt: skip
+
+    assert result.exit_code == 2 and "namespace 'Not_A_Label' is not a DNS label" in result.stderr
+    assert "Traceback" not in result.output

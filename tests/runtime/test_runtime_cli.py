@@ -61,6 +61,7 @@ def test_run_episode_prints_json_and_writes_artifacts(manifest_file: Any, tmp_pa
     assert (summary["completed"], summary["total"], summary["generation"]) == (1, 1, "classic")
     episode = summary["episodes"][0]
     assert episode["outcome"] == "completed" and len(episode["scores"]) == 2
+    assert [slot["episodes"] for slot in summary["slots"]] == [1, 1]
     assert (
         Path(episode["artifacts_dir"]) == out / "episode-1" and (out / "episode-1" / "episode.json").exists()
     )
@@ -75,6 +76,8 @@ def test_parallel_episodes_and_one_image_for_every_slot(manifest_file: Any, tmp_
 
     assert finished.returncode == 0, finished.stderr
     assert re.search(r"mean\s+2/2 completed\s+[\d.]+\s+[\d.]+", finished.stdout), finished.stdout
+    assert re.search(r"spread\s+standard deviation\s+[\d.]+\s+[\d.]+", finished.stdout), finished.stdout
+    assert re.search(r"wins\s+alone\+shared\s+[\d+]+\s+[\d+]+", finished.stdout), finished.stdout
     for index in (1, 2):
         assert "fake player b:" in (tmp_path / "out" / f"episode-{index}" / "player-0.log").read_text()
 
