@@ -65,9 +65,10 @@ def coworld_manifest(request: pytest.FixtureRequest, coworld_target: str) -> Loa
 def coworld_runs(request: pytest.FixtureRequest) -> Iterator[dict[str, CertificationRun]]:
     """Each target's certification run in this process by target id, created on first use; all are
     removed at the end of the session (left in place with `--coworld-keep-containers`)."""
-    runs: dict[str, CertificationRun] = {}
+    session = _session(request)
+    runs: dict[str, CertificationRun] = session.runs
     yield runs
-    keep = _session(request).options.keep_containers
+    keep = session.options.keep_containers
     for run in runs.values():
         run.close(keep=keep)
 

@@ -72,11 +72,22 @@ def pytest_configure(config: pytest.Config) -> None:
 
         prune_old_runs(options.artifacts_dir)
     _treat_sigterm_as_ctrl_c()
+    if session.targets and _runs_every_test(config):
+        from pytest_coworld.browser.live import launch_early
+
+        launch_early(options)
     from pytest_coworld.reporting.plugin import ReportingPlugin
 
     config.pluginmanager.register(ReportingPlugin(config, session), "coworld-reporting")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(session), "coworld-xdist")
+
+
+def _runs_every_test(config: pytest.Config) -> bool:
+    """Whether this process runs the tests, all of them: not a collect-only run, and not under xdist (whose
+    controller runs none, and each worker only its share)."""
+    distributed = hasattr(config, "workerinput") or bool(getattr(config.option, "numprocesses", None))
+    return not (config.option.collectonly or distributed)
 
 
 def _treat_sigterm_as_ctrl_c() -> None:
@@ -198,6 +209,25 @@ def _dependencies_as_skips(config: pytest.Config) -> Iterator[None]:
         pytest.skip(f"blocked: the harness could not run it: {error}")
     except NotApplicable as reason:
         pytest.skip(f"not applicable: {reason}")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    coworld = _session(session.config)
+    if coworld is not None:
+        from pytest_coworld.probe_users import ProbeGameUsers
+
+        coworld.probe_users = ProbeGameUsers(session.items)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    try:
+        return (yield)
+    finally:
+        coworld = _session(item.config)
+        if coworld is not None:
+            coworld.test_finished(item.nodeid)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -1,19 +1,24 @@
 """`CoworldSession`: the state of one certification run, kept on the pytest config stash.
 
 It resolves the targets (each manifest with the config its episode uses) once per process; their
-certification runs belong to the `coworld_runs` session fixture.
+certification runs are created and removed by the `coworld_runs` session fixture.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_coworld.options import CoworldOptions
 from pytest_coworld.targets import Target, UnknownVariant, load_target
+
+if TYPE_CHECKING:
+    from pytest_coworld.certification import CertificationRun
+    from pytest_coworld.probe_users import ProbeGameUsers
 
 SESSION_KEY = pytest.StashKey["CoworldSession"]()
 NAMED_PATHS = (
@@ -55,6 +60,14 @@ class CoworldSession:
     worker: str
     targets: list[Target]
     subset_reason: str | None = None  # how the user ran a subset of the checks, if they did
+    runs: dict[str, CertificationRun] = field(default_factory=dict)  # by target id, owned by `coworld_runs`
+    probe_users: ProbeGameUsers | None = None  # set once the tests are collected
+
+    def test_finished(self, nodeid: str) -> None:
+        """After each test: remove a target's probe game once its last user has run."""
+        target = self.probe_users.finished(nodeid) if self.probe_users else None
+        if target is not None and target in self.runs:
+            self.runs[target].release_probe_game()
 
     @classmethod
     def create(cls, config: pytest.Config, options: CoworldOptions) -> CoworldSession:

@@ -69,6 +69,12 @@ def _selected(probes: dict[str, Any], options: CoworldOptions) -> dict[str, Any]
     return wanted
 
 
+def launch_early(options: CoworldOptions) -> None:
+    """Start launching the browser now, when any live browser check is selected: it then starts beside
+    pytest's collection instead of beside the games."""
+    _selected({name: None for name in (GLOBAL_VIEWER, GLOBAL_ADDRESS, PLAYER_PAGE, PLAYER_ADDRESS)}, options)
+
+
 def live_probes(
     options: CoworldOptions, episode_artifacts_dir: Path
 ) -> dict[str, Callable[[str, Callable[[], None]], Any]]:

@@ -42,7 +42,7 @@ class CertificationRun:
         self._main: MainEpisode | None = None
         self._probe: ProbeGame | None = None
         self._replays: dict[str, ReplayHandle] = {}
-        self._starting: list[threading.Thread] = []
+        self._background: list[threading.Thread] = []  # replay servers starting, a probe game being removed
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -62,7 +62,8 @@ class CertificationRun:
             episode_dir = self.artifacts_dir / "episode"
             browser_main = live_probes(self.options, episode_dir)
             browser_probe = probe_game_probes(self.options, episode_dir)
-            self._main = MainEpisode(self.context, spec, episode_dir, contract, browser_main)
+            keep = self.options.keep_containers
+            self._main = MainEpisode(self.context, spec, episode_dir, contract, browser_main, not keep)
             self._probe = ProbeGame(self.context, spec, self.artifacts_dir / "probe", contract, browser_probe)
             self._main.start()
             self._probe.start()
@@ -85,6 +86,15 @@ class CertificationRun:
         self.start()
         assert self._probe is not None
         return self._probe.wait_healthy()
+
+    def release_probe_game(self) -> None:
+        """The last check that uses the probe game has run: remove it now, on a thread, while the other checks
+        go on, rather than with everything else at the end (kept with `--coworld-keep-containers`)."""
+        if self._probe is None or self.options.keep_containers:
+            return
+        removal = threading.Thread(target=self._probe.close, name="coworld-probe-removal", daemon=True)
+        removal.start()
+        self._background.append(removal)
 
     def replay_server(self, mode: str) -> ReplayHandle:
         """The replay server of `mode` (`classic`/`current`) on the episode's replay, started on first use."""
@@ -131,14 +141,14 @@ class CertificationRun:
                 target=handle.ensure_started, name=f"coworld-replay-{mode}", daemon=True
             )
             starting.start()
-            self._starting.append(starting)
+            self._background.append(starting)
 
     def close(self, keep: bool = False) -> None:
         """Remove everything this run started (with `keep`, leave the containers for debugging)."""
         if self._main is None:
             return
-        for starting in self._starting:  # a replay server still starting would outlive the removal
-            starting.join(timeout=self.options.healthz_timeout + 30)
+        for work in self._background:  # a replay server still starting would outlive the removal
+            work.join(timeout=self.options.healthz_timeout + 30)
         if keep:
             self.context.detach()
             return

@@ -139,8 +139,10 @@ class MainEpisode:
         artifacts_dir: Path,
         contract: str,
         live_probes: dict[str, LiveProbe] | None = None,
+        remove_when_done: bool = True,
     ) -> None:
         self.episode = Episode(run, spec, artifacts_dir, test="certification")
+        self.remove_when_done = remove_when_done
         self.artifacts_dir = artifacts_dir
         self._live_probes = live_probes or {}
         self._live: dict[str, Future[Any]] = {name: Future() for name in self._live_probes}
@@ -229,6 +231,8 @@ class MainEpisode:
             if healthy:
                 self._play_with_probes()
             self._result.set_result(episode.finish())
+            if self.remove_when_done:  # the checks read the result and the artifacts, not the containers
+                episode.close()
         except BaseException as error:  # the observations must always resolve: hand the error to the checks
             futures: list[Future[Any]] = [self._healthz, self._routes, self._viewers, self._result]
             for future in [*futures, *self._live.values()]:

@@ -11,6 +11,7 @@ import secrets
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, wait
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -250,4 +251,7 @@ class ProbeGame:
         return started[0]
 
     def close(self) -> None:
+        """Remove the probe episode, once its start has ended (so that nothing is created after)."""
+        with suppress(TimeoutError):
+            self._healthy.exception(timeout=self.episode.timeouts.seconds("healthz") + HEALTHY_SLACK)
         self.episode.close()
