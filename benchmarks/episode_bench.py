@@ -1,18 +1,21 @@
-"""Benchmark of the episode runtime: wall time per episode against the game's own play time, by phase.
+"""Benchmark of the episode runtime: wall time per episode against the game's own play time, by phase,
+and the throughput and cost of N episodes at each parallelism.
 
-    python3 benchmarks/episode_bench.py [--example paint] [--episodes 3] [--parallel 2] [--json]
+    python3 benchmarks/episode_bench.py [--example paint] [--episodes 20] [--parallel 1 2 4] [--json]
 
-It measures (1) the cost of starting one bare container, (2) sequential episodes: wall time (cleanup
-included), each phase, the overhead above the floor (the play time the config asks for: ticks x tick_ms),
-and the runner's own share of it (the phases spent in Docker calls and files, without the game's startup
-before healthz and the players' startup before they connect), (3) episodes per minute, sequential and with
-`--parallel` episodes at once.
+It measures (1) the cost of starting one bare container, then for each K of `--parallel`, N episodes with at
+most K at once: (2) episodes per minute, wall time per episode, and the machine's CPU-seconds per episode
+(all busy time in /proc/stat over the batch: the runner, Docker and the containers), (3) for the first K,
+each phase, the overhead above the floor (the play time the config asks for: ticks x tick_ms), and the
+runner's own share of it (the phases spent in Docker calls and files, without the game's startup before
+healthz and the players' startup before they connect).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -75,46 +78,67 @@ def floor_seconds(spec: EpisodeSpec) -> float | None:
     return None
 
 
-def measure(example: str, episodes: int, parallel: int) -> dict[str, Any]:
+def busy_cpu_seconds() -> float:
+    """The machine's CPU time spent busy so far (all cores, /proc/stat: all but idle and iowait)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def batch(spec: EpisodeSpec, run: RunContext, folder: Path, count: int, parallel: int) -> dict[str, Any]:
+    """`count` episodes with at most `parallel` at once: throughput, cost, and each episode's entry."""
+    cpu, began = busy_cpu_seconds(), time.monotonic()
+    with ThreadPoolExecutor(parallel) as pool:
+        entries = list(pool.map(lambda index: one_episode(spec, run, folder / str(index)), range(count)))
+    wall, cpu = time.monotonic() - began, busy_cpu_seconds() - cpu
+    return {
+        "parallel": parallel,
+        "episodes": count,
+        "wall_seconds": round(wall, 2),
+        "episodes_per_minute": round(60 * count / wall, 2),
+        "episode_wall_seconds": round(statistics.median(entry["wall"] for entry in entries), 3),
+        "cpu_seconds_per_episode": round(cpu / count, 2),
+        "outcomes": sorted({entry["outcome"] for entry in entries}),
+        "entries": entries,
+    }
+
+
+def measure(example: str, episodes: int, parallels: list[int]) -> dict[str, Any]:
     build_example(example)
     spec = build_episode_spec(load_manifest(str(example_manifest_path(example))))
     with RunContext() as run, tempfile.TemporaryDirectory(prefix="coworld-bench-") as scratch:
         folder = Path(scratch)
         starts = container_start_cost(run)
         one_episode(spec, run, folder / "warmup")
-        began = time.monotonic()
-        sequential = [one_episode(spec, run, folder / f"seq-{index}") for index in range(episodes)]
-        sequential_wall = time.monotonic() - began
-        began = time.monotonic()
-        with ThreadPoolExecutor(parallel) as pool:
-            batch = list(
-                pool.map(lambda i: one_episode(spec, run, folder / f"par-{i}"), range(episodes * parallel))
-            )
-        parallel_wall = time.monotonic() - began
+        batches = [batch(spec, run, folder / f"k{k}", episodes, k) for k in parallels]
     floor = floor_seconds(spec)
-    wall = statistics.median(entry["wall"] for entry in sequential)
+    first = batches[0]["entries"]
+    wall = statistics.median(entry["wall"] for entry in first)
     phases = {
-        phase: round(statistics.median(entry["phases"].get(phase, 0.0) for entry in sequential), 3)
+        phase: round(statistics.median(entry["phases"].get(phase, 0.0) for entry in first), 3)
         for phase in PHASES
     }
+    base = batches[0]["episodes_per_minute"]
+    for entry in batches:
+        del entry["entries"]
+        entry["speedup"] = round(entry["episodes_per_minute"] / base, 2)
     return {
         "example": example,
         "slots": spec.slot_count,
+        "cpus": os.cpu_count(),
         "container": starts,
         "floor_seconds": floor,
         "episode_wall_seconds": round(wall, 3),
         "overhead_seconds": round(wall - floor, 3) if floor is not None else None,
         "phases_seconds": phases,
         "runner_seconds": round(sum(phases[phase] for phase in RUNNER_PHASES), 3),
-        "episodes_per_minute": round(60 * episodes / sequential_wall, 2),
-        f"episodes_per_minute_parallel_{parallel}": round(60 * len(batch) / parallel_wall, 2),
-        "outcomes": sorted({entry["outcome"] for entry in sequential + batch}),
+        "batches": batches,
     }
 
 
 def print_report(report: dict[str, Any]) -> None:
     container = report["container"]
-    print(f"example {report['example']} ({report['slots']} slots), outcomes: {', '.join(report['outcomes'])}")
+    print(f"example {report['example']} ({report['slots']} slots), {report['cpus']} CPUs")
     costs = ", ".join(f"{step} {seconds} s" for step, seconds in container.items())
     print(f"bare container: {costs}")
     print(
@@ -123,17 +147,23 @@ def print_report(report: dict[str, Any]) -> None:
     )
     for phase, seconds in report["phases_seconds"].items():
         print(f"  {phase:<14} {seconds:6.3f} s")
-    for key in (key for key in report if key.startswith("episodes_per_minute")):
-        print(f"{key.replace('_', ' ')}: {report[key]}")
+    print(
+        f"{'K':>3} {'episodes':>8} {'wall s':>7} {'per min':>8} {'speedup':>7} {'episode s':>9} "
+        f"{'CPU s/ep':>8}"
+    )
+    for entry in report["batches"]:
+        print(
+            f"{entry['parallel']:>3} {entry['episodes']:>8} {entry['wall_seconds']:>7} "
+            f"{entry['episodes_per_minute']:>8} {entry['speedup']:>7} {entry['episode_wall_seconds']:>9} "
+            f"{entry['cpu_seconds_per_episode']:>8}  {', '.join(entry['outcomes'])}"
+        )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--example", default="paint")
-    parser.add_argument(
-        "--episodes", type=int, default=3, help="sequential episodes (parallel runs twice as many)"
-    )
-    parser.add_argument("--parallel", type=int, default=2)
+    parser.add_argument("--episodes", type=int, default=20, help="episodes at each parallelism")
+    parser.add_argument("--parallel", type=int, nargs="+", default=[1, 2, 4], help="episodes at once")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     arguments = parser.parse_args()
     report = measure(arguments.example, arguments.episodes, arguments.parallel)
