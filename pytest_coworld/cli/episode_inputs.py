@@ -1,9 +1,11 @@
 """What `run-episode`, `play` and `k8s render` take from their arguments: the manifest to run, env pairs,
-secret env, a memory size, images that exist; each a one-line exit when it is wrong."""
+secret env, the per-slot policy secrets, a memory size, images that exist; each a one-line exit when it is
+wrong."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pytest_coworld.cli.common import fail
@@ -74,6 +76,44 @@ def secret_env_pairs(values: list[str] | None) -> dict[str, str]:
                 hint="give KEY=VALUE, or export KEY and give --secret-env KEY",
             )
     return pairs
+
+
+POLICY_SECRETS_ENV = "POLICY_SECRETS_URI"
+"""The platform's runner reads each slot's secrets from the file this names, after removing it from its
+environment (KUBERNETES.md); so do `run-episode` and `k8s render` when `--policy-secrets` is not given."""
+
+
+def policy_secrets(path: Path | None) -> dict[int, dict[str, str]]:
+    """Each slot's secret env from `{"policies": {"<slot>": {KEY: VALUE}}}` in `path`, else in the file
+    $POLICY_SECRETS_URI names (a path or file:// URI; the variable is removed from this process's
+    environment first, so nothing started later inherits it); {} with neither. Errors never show a value."""
+    import json
+
+    named = os.environ.pop(POLICY_SECRETS_ENV, None)
+    if path is None and named:
+        path = Path(named.removeprefix("file://"))
+    if path is None:
+        return {}
+    where = f"policy secrets {path}"
+    try:
+        document = json.loads(path.read_text())
+    except OSError as error:
+        fail(f"{where}: {error.strerror or error}")
+    except ValueError:
+        fail(f"{where} is not JSON", hint='write {"policies": {"0": {"KEY": "VALUE"}}}')
+    policies = document.get("policies") if isinstance(document, dict) else None
+    if not isinstance(policies, dict):
+        fail(f'{where} has no "policies" object', hint='write {"policies": {"0": {"KEY": "VALUE"}}}')
+    secrets: dict[int, dict[str, str]] = {}
+    for slot, values in policies.items():
+        if not str(slot).isdigit():
+            fail(f'{where}: "policies" keys are slot numbers, not {slot!r}')
+        if not isinstance(values, dict) or not all(
+            isinstance(key, str) and isinstance(value, str) for key, value in values.items()
+        ):
+            fail(f"{where}: slot {slot}'s secrets must map names to strings")
+        secrets[int(slot)] = dict(values)
+    return secrets
 
 
 def check_images(context: RunContext, spec: EpisodeSpec, example: str | None) -> None:

@@ -17,12 +17,18 @@ from pytest_coworld.cli.common import (
     manifest_reference,
     stderr,
 )
-from pytest_coworld.cli.episode_inputs import load_episode_manifest, memory_size, secret_env_pairs
+from pytest_coworld.cli.episode_inputs import (
+    load_episode_manifest,
+    memory_size,
+    policy_secrets,
+    secret_env_pairs,
+)
 from pytest_coworld.cli.kube_options import NamespaceOption, NodeSelectorOption, PullOption, TolerationOption
 from pytest_coworld.cli.run_episode import (
     CpusOption,
     MemoryOption,
     NoLimitsOption,
+    PolicySecretsOption,
     TimeoutOption,
     VariantOption,
 )
@@ -81,6 +87,7 @@ def render_command(
     toleration: TolerationOption = None,
     image_pull_policy: PullOption = None,
     secret_env: SecretEnvOption = None,
+    policy_secrets_file: PolicySecretsOption = None,
     timeout: TimeoutOption = None,
     no_limits: NoLimitsOption = False,
     cpus: CpusOption = 1.0,
@@ -114,6 +121,7 @@ def render_command(
             variant=variant,
             images=player_image or [],
             secret_env=secret_env_pairs(secret_env),
+            slot_secret_env=policy_secrets(policy_secrets_file),
             timeouts=Timeouts(episode=timeout),
             limits=NO_LIMITS if no_limits else ResourceLimits(cpus, memory_size(memory)),
         )

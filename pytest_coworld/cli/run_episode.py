@@ -20,6 +20,7 @@ from pytest_coworld.cli.episode_inputs import (
     env_pairs,
     load_episode_manifest,
     memory_size,
+    policy_secrets,
     secret_env_pairs,
 )
 from pytest_coworld.cli.episode_report import episode_summary, print_results
@@ -77,6 +78,16 @@ SecretEnvOption = Annotated[
         "command line and shell history), for every player; never printed nor stored; repeatable.",
     ),
 ]
+PolicySecretsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy-secrets",
+        metavar="FILE",
+        help='Each slot\'s secret env, as the platform gives it: {"policies": {"<slot>": {"KEY": "VALUE"}}} '
+        "(default: the file $POLICY_SECRETS_URI names, which is then removed from the environment); never "
+        "printed nor stored.",
+    ),
+]
 EpisodesOption = Annotated[int, typer.Option("--episodes", min=1, help="How many episodes to run.")]
 ParallelOption = Annotated[int, typer.Option("--parallel", min=1, help="How many episodes run at once.")]
 OutputDirOption = Annotated[
@@ -110,6 +121,7 @@ def run_episode_command(
     run: RunOption = None,
     env: EnvOption = None,
     secret_env: SecretEnvOption = None,
+    policy_secrets_file: PolicySecretsOption = None,
     episodes: EpisodesOption = 1,
     parallel: ParallelOption = 1,
     output_dir: OutputDirOption = None,
@@ -155,6 +167,7 @@ def run_episode_command(
             run=run,
             env=env_pairs("--env", env),
             secret_env=secret_env_pairs(secret_env),
+            slot_secret_env=policy_secrets(policy_secrets_file),
             timeouts=Timeouts(episode=timeout),
             limits=NO_LIMITS if no_limits else ResourceLimits(cpus, memory_size(memory)),
         )

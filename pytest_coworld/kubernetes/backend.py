@@ -83,11 +83,10 @@ def run_on_kubernetes(
     chosen = {"run_id": run_id, "episode_id": episode_id}
     identity = EpisodeIdentity(namespace, **{key: value for key, value in chosen.items() if value})
     tokens = make_tokens(spec.slot_count)
-    secrets = {key: value for player in spec.players for key, value in player.secret_env.items()}
     observer = observer or EpisodeObserver()
     options = options or KubernetesOptions()
     episode = _Episode(spec, identity, api_client, options, observer, cancel or threading.Event())
-    artifacts = ArtifactsFolder(artifacts_dir, Redactor.for_episode(tokens, secrets))
+    artifacts = ArtifactsFolder(artifacts_dir, Redactor.for_episode(tokens, spec.secret_env()))
     started = time.monotonic()
     try:
         try:
@@ -207,25 +206,31 @@ class _Episode:
             self.slots[slot] = state
             self.observer.slot_changed(self.identity.episode_id, slot, state, detail)
 
-    def _watch_players(self) -> None:
+    def _watch_players(self) -> Outcome | None:
         """Each player pod's state (one list call), kept and told to the observer: running, or exited (failed
-        unless with code 0)."""
+        unless with code 0); the outcome when the cluster ended a player pod (evicted, past its deadline)."""
         selector = label_selector(self.identity.component("player"))
         listed = self._call("list", "Pod", selector, self.core.list_namespaced_pod, label_selector=selector)
         for pod in listed.items:
             slot = int(pod.metadata.labels[LABEL_SLOT])
+            if problem := _pod_failure(pod, f"player-{slot}"):
+                self._slot(slot, SlotState.FAILED, problem.message)
+                return replace(problem, slot=slot)
             code = _terminated(pod, "player")
             if code is not None:
                 self.exit_codes[f"player-{slot}"] = code
                 self._slot(slot, SlotState.EXITED if code == 0 else SlotState.FAILED, f"exit code {code}")
             elif any(status.state and status.state.running for status in _statuses(pod)):
                 self._slot(slot, SlotState.RUNNING)
+        return None
 
     def _wait_for_game(self) -> Outcome | None:
         """None once the game pod is Ready (its /healthz answered), else why it never was."""
         deadline = time.monotonic() + self.timeouts.seconds("healthz") + self.options.start_allowance_seconds
         while time.monotonic() < deadline:
             pod = self._read_pod(self.identity.game_pod)
+            if failure := _pod_failure(pod, "game"):
+                return failure
             if problem := _pull_problem(pod):
                 return Outcome(OutcomeKind.INFRASTRUCTURE_ERROR, problem, source="game")
             if (code := _terminated(pod, "game")) is not None:
@@ -247,6 +252,8 @@ class _Episode:
         lingering: float | None = None
         while True:
             pod = self._read_pod(identity.game_pod)
+            if problem := _pod_failure(pod, "game"):
+                return problem
             game = _terminated(pod, "game")
             if game is not None:
                 self.exit_codes["game"] = game
@@ -255,14 +262,16 @@ class _Episode:
                 lingering = time.monotonic() + self.timeouts.seconds("game_exit")
             if lingering is not None and time.monotonic() > lingering:
                 break
-            self._watch_players()
+            if problem := self._watch_players():
+                return problem
             if lingering is None and time.monotonic() > deadline:
                 seconds = self.timeouts.seconds("episode")
                 return Outcome(
                     OutcomeKind.EPISODE_TIMEOUT, f"the game did not end within {seconds:g} s", source="game"
                 )
             self._pause()
-        self._watch_players()
+        if problem := self._watch_players():
+            return problem
         self.collected = self._collected()
         return self._judge(game or 0, self.collected.files)
 
@@ -399,6 +408,22 @@ def _terminated(pod: V1Pod, container: str) -> int | None:
             code: int = status.state.terminated.exit_code
             return code
     return None
+
+
+def _pod_failure(pod: V1Pod, source: str) -> Outcome | None:
+    """The outcome when the cluster, not the game, ended the pod: evicted (an infrastructure error), or past
+    its `activeDeadlineSeconds` (an episode timeout); None while the pod is not Failed for such a reason."""
+    status = pod.status
+    if status is None or status.phase != "Failed" or not status.reason:
+        return None
+    said = f"{status.reason}: {status.message}" if status.message else status.reason
+    if status.reason == "DeadlineExceeded":
+        deadline = pod.spec.active_deadline_seconds if pod.spec else None
+        message = f"the {source} pod ran past its activeDeadlineSeconds ({deadline} s) ({said})"
+        return Outcome(OutcomeKind.EPISODE_TIMEOUT, message, source=source)
+    return Outcome(
+        OutcomeKind.INFRASTRUCTURE_ERROR, f"the cluster ended the {source} pod ({said})", source=source
+    )
 
 
 def _pull_problem(pod: V1Pod) -> str | None:

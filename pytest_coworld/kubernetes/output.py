@@ -28,8 +28,7 @@ _Dumper.add_representer(str, _string)
 def redacted(objects: list[dict[str, Any]], spec: EpisodeSpec, tokens: list[str]) -> list[dict[str, Any]]:
     """A copy whose Secrets (the only objects holding tokens and secret values) say `<redacted:token:N>` and
     `<redacted:secret:KEY>` instead."""
-    secrets = {key: value for player in spec.players for key, value in player.secret_env.items()}
-    redactor = Redactor.for_episode(tokens, secrets)
+    redactor = Redactor.for_episode(tokens, spec.secret_env())
     return [_redact(item, redactor) if item["kind"] == "Secret" else item for item in objects]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,11 @@ class Redactor:
         self._pairs = [(value, f"<redacted:{label}>") for value, label in ordered]
 
     @classmethod
-    def for_episode(cls, tokens: list[str], secret_env: dict[str, str]) -> Redactor:
+    def for_episode(cls, tokens: list[str], secret_env: Iterable[tuple[str, str]]) -> Redactor:
+        """Every slot's token, and every (name, value) of secret env: each slot's own, so that two slots
+        with different values under one name both are redacted."""
         secrets = {token: f"token:{slot}" for slot, token in enumerate(tokens)}
-        secrets.update({value: f"secret:{key}" for key, value in secret_env.items()})
+        secrets.update({value: f"secret:{key}" for key, value in secret_env})
         return cls(secrets)
 
     def text(self, text: str) -> str:

@@ -31,7 +31,7 @@ TIMEOUT_KEYS = ("healthz", "episode", "player_exit", "game_exit")
 
 def collect(episode: Episode, started: float) -> EpisodeResult:
     """Write the episode's artifacts, judge it, and return its result (`started`: when collecting began)."""
-    redactor = Redactor.for_episode(episode.tokens, _secret_env(episode))
+    redactor = Redactor.for_episode(episode.tokens, episode.spec.secret_env())
     folder = ArtifactsFolder(episode.artifacts_dir, redactor)
     folder.write_json(CONFIG_FILE, redacted_config(concrete_config(episode.spec.game_config, episode.tokens)))
     logs = _logs(episode, redactor)
@@ -67,10 +67,6 @@ def _wire(episode: Episode, folder: ArtifactsFolder) -> Transcript | None:
     text = episode.relay.text()
     folder.write_text(WIRE_FILE, text)
     return Transcript.parse(text)
-
-
-def _secret_env(episode: Episode) -> dict[str, str]:
-    return {key: value for player in episode.spec.players for key, value in player.secret_env.items()}
 
 
 def _logs(episode: Episode, redactor: Redactor) -> dict[str, str]:

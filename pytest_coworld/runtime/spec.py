@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,10 @@ class EpisodeSpec:
     def game(self) -> Runnable:
         return self.loaded.manifest.game.runnable
 
+    def secret_env(self) -> list[tuple[str, str]]:
+        """Every slot's secret env as (name, value) pairs (slots may give one name different values)."""
+        return [pair for player in self.players for pair in player.secret_env.items()]
+
     @property
     def resolved_timeouts(self) -> Timeouts:
         return self.timeouts.resolved(self.loaded.manifest, self.loaded.generation)
@@ -63,6 +67,7 @@ def build_episode_spec(
     run: list[str] | None = None,
     env: dict[str, str] | None = None,
     secret_env: dict[str, str] | None = None,
+    slot_secret_env: Mapping[int, dict[str, str]] | None = None,
     timeouts: Timeouts | None = None,
     limits: ResourceLimits | None = None,
 ) -> EpisodeSpec:
@@ -70,19 +75,25 @@ def build_episode_spec(
 
     `images`: none = the manifest's certification players (cycled when the config has another slot count);
     one = that image for every slot; else exactly one per slot. An image the manifest declares for a player
-    keeps that player's `run` and `env`; `run` replaces and `env` extends them for every slot.
+    keeps that player's `run` and `env`; `run` replaces and `env` extends them for every slot. `secret_env`
+    goes to every slot, `slot_secret_env` (the platform's policy secrets) to the slots it names.
     """
     game_config, source = select_game_config(loaded, variant, config_file)
     slot_count = loaded.manifest.slot_count(game_config)
     base = _base_players(loaded, list(images), slot_count)
+    by_slot = dict(slot_secret_env or {})
+    if unknown := sorted(set(by_slot) - set(range(slot_count))):
+        raise EpisodeSetupError(
+            f"secrets for slot {', '.join(map(str, unknown))}: the episode's slots are 0-{slot_count - 1}"
+        )
     players = tuple(
         PlayerSlot(
             image=player.image or "",
             run=list(run) if run else player.run,
             env={**player.env, **(env or {})},
-            secret_env=dict(secret_env or {}),
+            secret_env={**(secret_env or {}), **by_slot.get(slot, {})},
         )
-        for player in base
+        for slot, player in enumerate(base)
     )
     spec = EpisodeSpec(
         loaded, game_config, players, source, timeouts or Timeouts(), limits or ResourceLimits()

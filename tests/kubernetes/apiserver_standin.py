@@ -12,6 +12,7 @@ with the names of the Services selecting the pod as aliases; the pod's container
 Secret/ConfigMap volumes are host folders bind-mounted (Secrets read-only), env from secretKeyRef and
 configMapKeyRef is resolved, `$$`/`$(VAR)` expanded as the kubelet does, capabilities and no-new-privileges
 applied. An httpGet readiness probe runs inside the pod's network namespace (from the pause container).
+`end_pod` ends a pod as the kubelet does when it evicts it or its deadline passes.
 NetworkPolicies are stored, not enforced. Every container and network carries the given labels (the test
 run's id) and is removed on delete and when the stand-in stops.
 """
@@ -84,6 +85,7 @@ class PodRun:
     containers: dict[str, Container] = field(default_factory=dict)
     waiting: dict[str, tuple[str, str]] = field(default_factory=dict)
     ready: set[str] = field(default_factory=set)
+    failed: tuple[str, str] | None = None  # (reason, message) once the kubelet ended the pod
 
 
 def now() -> str:
@@ -409,12 +411,15 @@ class KubeStandin:
             phase = "Running"
         ready = "True" if all(status["ready"] for status in statuses) else "False"
         conditions = [{"type": kind, "status": ready} for kind in ("ContainersReady", "Ready")]
-        return {
+        status = {
             "phase": phase,
             "conditions": conditions,
             "startTime": pod["metadata"]["creationTimestamp"],
             "containerStatuses": statuses,
         }
+        if run.failed is not None:
+            status.update(phase="Failed", reason=run.failed[0], message=run.failed[1])
+        return status
 
     def _container_status(self, run: PodRun, spec: dict[str, Any]) -> dict[str, Any]:
         name = spec["name"]
@@ -488,6 +493,15 @@ class KubeStandin:
                 400, "BadRequest", f'container "{container}" in pod "{name}" is waiting to start: {reason}'
             )
         return bytes(run.containers[container].logs(stdout=True, stderr=True)).decode(errors="replace")
+
+    def end_pod(self, namespace: str, name: str, reason: str, message: str) -> None:
+        """End a pod as the kubelet does when it evicts it (`Evicted`) or its `activeDeadlineSeconds` passed
+        (`DeadlineExceeded`): its containers are killed and it is Failed with that reason."""
+        run = self.pods[(namespace, name)]
+        for container in run.containers.values():
+            with contextlib.suppress(docker.errors.APIError):
+                container.kill()
+        run.failed = (reason, message)
 
     def _stop_pod(self, namespace: str, name: str) -> None:
         with self.lock:

@@ -39,6 +39,18 @@ RBAC = Path(__file__).parents[2] / "docs" / "kubernetes-rbac.yaml"
 LOADED = Timeouts(healthz=60, player_exit=10, game_exit=10)
 SECRET = "s3cret-value-of-slot-env"
 TIMEOUTS = Timeouts(healthz=60, episode=120, game_exit=10, player_exit=10)
+BACKEND_CALLS = {
+    ("POST", "/api/v1/namespaces/{namespace}/configmaps"),
+    ("POST", "/api/v1/namespaces/{namespace}/secrets"),
+    ("POST", "/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies"),
+    ("POST", "/api/v1/namespaces/{namespace}/pods"),
+    ("POST", "/api/v1/namespaces/{namespace}/services"),
+    ("GET", "/api/v1/namespaces/{namespace}/pods/{name}"),
+    ("GET", "/api/v1/namespaces/{namespace}/pods"),
+    ("GET", "/api/v1/namespaces/{namespace}/pods/{name}/log"),
+    ("DELETE", "/api/v1/namespaces/{namespace}/configmaps/{name}"),
+}
+"""The REST calls of one episode, as the stand-in records them (method, path template)."""
 
 
 def serve(run: RunContext, grants: set[tuple[str, str]]) -> KubeStandinServer:
@@ -139,17 +151,7 @@ def test_an_episode_plays_end_to_end_through_the_official_client(
     assert labelled_containers(run) == []
     # the stand-in enforced the Role: every call the backend made is one it grants
     assert standin.standin.forbidden == []
-    assert set(standin.standin.calls) == {
-        ("POST", "/api/v1/namespaces/{namespace}/configmaps"),
-        ("POST", "/api/v1/namespaces/{namespace}/secrets"),
-        ("POST", "/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies"),
-        ("POST", "/api/v1/namespaces/{namespace}/pods"),
-        ("POST", "/api/v1/namespaces/{namespace}/services"),
-        ("GET", "/api/v1/namespaces/{namespace}/pods/{name}"),
-        ("GET", "/api/v1/namespaces/{namespace}/pods"),
-        ("GET", "/api/v1/namespaces/{namespace}/pods/{name}/log"),
-        ("DELETE", "/api/v1/namespaces/{namespace}/configmaps/{name}"),
-    }
+    assert set(standin.standin.calls) == BACKEND_CALLS
 
 
 @pytest.mark.parametrize(("name", "slots"), [("paint", 2), ("auction", 4)])
@@ -315,3 +317,44 @@ def test_run_episode_on_kubernetes_refuses_a_bad_namespace_in_one_line(tmp_path:
 
     assert result.exit_code == 2 and "namespace 'Not_A_Label' is not a DNS label" in result.stderr
     assert "Traceback" not in result.output
+
+
+class EndPodWhenPlaying(EpisodeObserver):
+    """Once the players are started, ends one pod of the episode as the kubelet would."""
+
+    def __init__(self, server: KubeStandinServer, run_id: str, pod: str, reason: str) -> None:
+        self.server, self.run_id, self.pod, self.reason = server, run_id, pod, reason
+
+    def phase_changed(self, episode_id: str, phase: Phase) -> None:
+        if phase is Phase.PLAYING:
+            identity = EpisodeIdentity(NAMESPACE, run_id=self.run_id, episode_id=episode_id)
+            name = identity.game_pod if self.pod == "game" else identity.player_pod(1)
+            self.server.standin.end_pod(NAMESPACE, name, self.reason, "said the kubelet")
+
+
+@pytest.mark.parametrize(
+    ("pod", "reason", "kind", "in_message"),
+    [
+        ("game", "Evicted", OutcomeKind.INFRASTRUCTURE_ERROR, "the cluster ended the game pod (Evicted"),
+        ("player-1", "Evicted", OutcomeKind.INFRASTRUCTURE_ERROR, "ended the player-1 pod (Evicted"),
+        ("game", "DeadlineExceeded", OutcomeKind.EPISODE_TIMEOUT, "ran past its activeDeadlineSeconds"),
+    ],
+)
+def test_a_pod_the_cluster_ended_is_typed_and_the_episode_is_removed(
+    standin: KubeStandinServer,
+    run: RunContext,
+    tmp_path: Path,
+    pod: str,
+    reason: str,
+    kind: OutcomeKind,
+    in_message: str,
+) -> None:
+    spec = build_episode_spec(fake_manifest(game_env={"FAKE_GAME_MODE": "hang"}), timeouts=TIMEOUTS)
+    observer = EndPodWhenPlaying(standin, run.run_id, pod, reason)
+
+    result = play(standin, run, spec, tmp_path / "episode", observer=observer)
+
+    assert result.outcome.kind is kind, result.outcome.summary()
+    assert in_message in result.outcome.message and "said the kubelet" in result.outcome.message
+    assert result.outcome.source == pod and result.outcome.slot == (1 if pod == "player-1" else None)
+    assert standin.standin.objects == {} and labelled_containers(run) == []

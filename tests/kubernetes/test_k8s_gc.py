@@ -18,7 +18,7 @@ from apiserver_standin import KINDS, KubeStandin, KubeStandinServer
 from kubeconfig_file import kubeconfig
 from kubernetes.client import ApiClient, Configuration
 from runtime_fakes import fake_manifest
-from test_k8s_backend import NAMESPACE, TIMEOUTS, labelled_containers, role_grants, serve
+from test_k8s_backend import BACKEND_CALLS, NAMESPACE, TIMEOUTS, labelled_containers, role_grants, serve
 from typer.testing import CliRunner, Result
 
 from pytest_coworld.cli.app import app
@@ -245,3 +245,19 @@ def test_without_the_kubernetes_package_the_hint_names_the_extra(monkeypatch: py
     result = coworld_gc()
     assert result.exit_code == 1
     assert "pip install 'pytest-coworld[kubernetes]'" in result.stderr
+
+
+def grant_of(call: tuple[str, str]) -> tuple[str, str]:
+    """The (verb, resource) an RBAC authorizer checks for a REST call (method, path template)."""
+    method, template = call
+    resource = template.split("{namespace}/", 1)[1].replace("/{name}", "")
+    named = "{name}" in template and not resource.endswith("/log")
+    verb = {"POST": "create", "DELETE": "delete"}.get(method) or (
+        "get" if named or "/" in resource else "list"
+    )
+    return verb, resource
+
+
+def test_the_shipped_role_grants_exactly_what_the_backend_and_gc_call() -> None:
+    """Least privilege: every grant is used by a call the tests observe, and every such call is granted."""
+    assert role_grants() == {grant_of(call) for call in BACKEND_CALLS | GC_CALLS}

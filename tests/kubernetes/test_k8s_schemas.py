@@ -38,7 +38,8 @@ def test_the_plainest_episode_validates_too(example: str) -> None:
     assert_valid(render(example, limits=NO_LIMITS, owner_uid=None).objects)
 
 
-def test_the_rbac_document_validates_and_grants_what_the_backend_needs() -> None:
+def test_the_rbac_document_validates_and_never_reads_secrets() -> None:
+    """(That the Role grants exactly the calls the backend and gc make: test_k8s_gc.py.)"""
     documents = list(yaml.safe_load_all(RBAC.read_text()))
     assert [document["kind"] for document in documents] == ["ServiceAccount", "Role", "RoleBinding"]
     assert_valid(documents)
@@ -46,11 +47,6 @@ def test_the_rbac_document_validates_and_grants_what_the_backend_needs() -> None
     granted = {
         (resource, verb) for rule in role["rules"] for resource in rule["resources"] for verb in rule["verbs"]
     }
-    lifecycle = {"create", "get", "list", "watch", "delete"}
-    assert {("pods", verb) for verb in lifecycle} <= granted
-    assert {("services", verb) for verb in lifecycle} <= granted
-    assert {("configmaps", verb) for verb in lifecycle} <= granted
-    assert {("pods/log", "get"), ("secrets", "create"), ("secrets", "delete")} <= granted
-    assert {("networkpolicies", "create"), ("networkpolicies", "delete")} <= granted
+    assert ("secrets", "create") in granted
     assert not {("secrets", "get"), ("secrets", "list"), ("secrets", "watch")} & granted
     assert {document["metadata"]["namespace"] for document in documents} == {"coworld"}

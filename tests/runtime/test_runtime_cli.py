@@ -136,6 +136,22 @@ def test_a_secret_can_come_from_the_environment_instead_of_the_command_line(
     assert "fake player: my secret is <redacted" in (tmp_path / "episode-1/player-0.log").read_text()
 
 
+def test_policy_secrets_reach_their_own_slot_and_are_never_stored(manifest_file: Any, tmp_path: Path) -> None:
+    secrets = tmp_path / "policy_secrets.json"
+    secrets.write_text(json.dumps({"policies": {"1": {"ECHO_SECRET": "slot-one-only-secret"}}}))
+    finished = coworld(
+        "run-episode", str(manifest_file()), "--output-dir", str(tmp_path / "out"),
+        env={"POLICY_SECRETS_URI": secrets.as_uri()},
+    )  # fmt: skip
+
+    assert finished.returncode == 0, finished.stderr
+    assert "slot-one-only-secret" not in finished.stdout + finished.stderr
+    out = tmp_path / "out" / "episode-1"
+    assert "my secret is <redacted:secret:ECHO_SECRET>" in (out / "player-1.log").read_text()
+    assert "my secret is" not in (out / "player-0.log").read_text()
+    assert not [path for path in out.iterdir() if "slot-one-only-secret" in path.read_text()]
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [

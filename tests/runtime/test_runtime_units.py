@@ -293,10 +293,25 @@ def test_judge_precedence(changes: dict[str, Any], kind: OutcomeKind, slot: int 
 
 
 def test_redactor_replaces_tokens_and_secret_values_in_text_and_bytes() -> None:
-    redactor = Redactor.for_episode(["tok-AAA", "tok-BBB"], {"API_KEY": "sekret"})
+    redactor = Redactor.for_episode(["tok-AAA", "tok-BBB"], [("API_KEY", "sekret")])
     text = "slot 0 tok-AAA slot 1 tok-BBB key sekret"
     assert (
         redactor.text(text)
         == "slot 0 <redacted:token:0> slot 1 <redacted:token:1> key <redacted:secret:API_KEY>"
     )
     assert redactor.data(json.dumps({"t": "tok-BBB"}).encode()) == b'{"t": "<redacted:token:1>"}'
+
+
+def test_each_slots_secret_under_one_name_is_redacted() -> None:
+    spec = build_episode_spec(
+        fake_manifest(), slot_secret_env={0: {"API_KEY": "key-0"}, 1: {"API_KEY": "key-1"}}
+    )
+
+    assert [player.secret_env for player in spec.players] == [{"API_KEY": "key-0"}, {"API_KEY": "key-1"}]
+    redactor = Redactor.for_episode([], spec.secret_env())
+    assert redactor.text("key-0 key-1") == "<redacted:secret:API_KEY> <redacted:secret:API_KEY>"
+
+
+def test_secrets_for_a_slot_the_episode_has_not_are_a_usage_error() -> None:
+    with pytest.raises(EpisodeSetupError, match="secrets for slot 2: the episode's slots are 0-1"):
+        build_episode_spec(fake_manifest(), slot_secret_env={2: {"API_KEY": "x"}})
