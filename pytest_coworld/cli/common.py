@@ -34,7 +34,9 @@ ExampleOption = Annotated[
 
 def fail(message: str, code: int = EXIT_USAGE, hint: str | None = None) -> NoReturn:
     """Print `error: message` (and a hint) to stderr and exit with `code`; never a traceback."""
-    stderr.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    from rich.markup import escape
+
+    stderr.print(f"[bold red]error:[/] {escape(message)}", markup=True, soft_wrap=True)
     if hint:
         stderr.print(f"hint: {hint}", markup=False, soft_wrap=True)
     raise typer.Exit(code)
