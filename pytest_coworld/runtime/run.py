@@ -20,10 +20,10 @@ from types import TracebackType
 
 import docker
 
+from pytest_coworld.guard import start_guard, stop_guard
 from pytest_coworld.runtime.cleanup import RemovalReport, remove_run, sweep_stale, work_folder_prefix
 from pytest_coworld.runtime.docker_api import connect_docker
 from pytest_coworld.runtime.errors import EpisodeCancelled
-from pytest_coworld.runtime.guard import start_guard, stop_guard
 from pytest_coworld.runtime.labels import RunIdentity, new_run_id
 
 CREATION_DRAIN_SECONDS = 60.0  # how long closing waits for Docker creates in flight (a loaded machine)
