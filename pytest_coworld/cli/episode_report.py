@@ -104,7 +104,7 @@ def _spread_and_wins(slots: list[dict[str, Any]], slot_count: int) -> list[tuple
     """The rows under the mean: each slot's standard deviation, and its wins (shared ones after a +)."""
     if not slots:
         return [("spread", ["", *["-"] * slot_count]), ("wins", ["", *["-"] * slot_count])]
-    spread = [_score(slot["stdev"]) for slot in slots]
+    spread = ["-" if slot["stdev"] is None else f"{slot['stdev']:.3g}" for slot in slots]
     wins = [f"{slot['wins']}" + (f"+{slot['shared_wins']}" if slot["shared_wins"] else "") for slot in slots]
     return [("spread", ["standard deviation", *spread]), ("wins", ["alone+shared", *wins])]
 

@@ -338,6 +338,7 @@ class _Episode:
                 "ConfigMap",
                 self.identity.name,
                 self.core.delete_namespaced_config_map,
+                self.identity.name,
                 propagation_policy="Background",
             )
         except KubernetesApiError as error:
@@ -356,7 +357,7 @@ class _Episode:
         return self._call("create", kind, name, create, body=item)
 
     def _read_pod(self, name: str) -> V1Pod:
-        pod: V1Pod = self._call("read", "Pod", name, self.core.read_namespaced_pod)
+        pod: V1Pod = self._call("read", "Pod", name, self.core.read_namespaced_pod, name)
         return pod
 
     def _log(self, pod: str, container: str) -> str:
@@ -366,16 +367,17 @@ class _Episode:
             "Pod",
             pod,
             self.core.read_namespaced_pod_log,
+            pod,
             container=container,
             _preload_content=False,
         )
         return bytes(response.data).decode(errors="replace")
 
-    def _call(self, verb: str, kind: str, name: str, method: Any, **arguments: Any) -> Any:
+    def _call(self, verb: str, kind: str, name: str, method: Any, *item: str, **arguments: Any) -> Any:
+        """`method(*item, namespace, **arguments)` (`item`: the object's name, for calls on one object), with
+        a failure raised as a KubernetesApiError naming `verb`, `kind` and `name`."""
         try:
-            if "body" in arguments or verb == "list":  # the collection's calls take no name
-                return method(self.identity.namespace, **arguments)
-            return method(name, self.identity.namespace, **arguments)
+            return method(*item, self.identity.namespace, **arguments)
         except (ApiException, HTTPError) as error:
             raise KubernetesApiError(
                 f"{verb} {kind} {name!r} in namespace {self.identity.namespace!r}: {api_failure(error)}"
