@@ -1,9 +1,12 @@
 """Which Chromium the browser checks drive: Playwright's own, else `COWORLD_CHROMIUM`, else the system's.
 
 The order: the browser `playwright install chromium` put in Playwright's registry (honours
-`PLAYWRIGHT_BROWSERS_PATH`); then the executable named by `COWORLD_CHROMIUM` (when it is set but unusable,
-that is the answer: nothing else is tried behind the user's back); then `chromium` or `chromium-browser` on
-the system. No browser at all raises `BrowserUnavailable` with the reason, which the checks report as a skip.
+`PLAYWRIGHT_BROWSERS_PATH`; Playwright launches its headless shell from there); then the executable named by
+`COWORLD_CHROMIUM` (when it is set but unusable, that is the answer: nothing else is tried behind the user's
+back); then, on the system, `chromium-headless-shell` before `chromium` or `chromium-browser`: the headless
+shell is the lightest headless mode (a full Chromium in headless mode spent four times its CPU on the same
+certification, see docs/benchmarks.md). No browser at all raises `BrowserUnavailable` with the reason, which
+the checks report as a skip.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CHROMIUM_ENV = "COWORLD_CHROMIUM"
-SYSTEM_PATHS = (Path("/usr/bin/chromium"), Path("/usr/bin/chromium-browser"))
-SYSTEM_NAMES = ("chromium", "chromium-browser")
+HEADLESS_SHELL = "chromium-headless-shell"
+SYSTEM_NAMES = (HEADLESS_SHELL, "chromium", "chromium-browser")
+SYSTEM_PATHS = tuple(Path("/usr/bin") / name for name in SYSTEM_NAMES)
 
 
 class BrowserUnavailable(RuntimeError):
@@ -33,6 +37,11 @@ class BrowserLocation:
     @property
     def is_playwrights_own(self) -> bool:
         return self.source == "playwright"
+
+    @property
+    def is_full_system_browser(self) -> bool:
+        """A system Chromium that is not the headless shell (which is lighter for the same checks)."""
+        return self.source == "system" and self.executable.name != HEADLESS_SHELL
 
 
 def _is_executable(path: Path) -> bool:

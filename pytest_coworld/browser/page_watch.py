@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 HOOKS_JS = (Path(__file__).parent / "page_hooks.js").read_text(encoding="utf-8")
 VIEWPORT = {"width": 1024, "height": 768}
 NAVIGATION_SECONDS = 15.0
+NETWORK_CHANGED = "net::ERR_NETWORK_CHANGED"  # Chromium aborts loads when the host's interfaces change
+NAVIGATION_ATTEMPTS = 4  # Docker adds and removes bridges and veths as games start and stop beside the page
+NETWORK_SETTLE_SECONDS = 0.5
 POLL_SECONDS = 0.05
 FIRST_FRAME_CHARS = 65_536
 
@@ -69,14 +72,20 @@ class PageWatch:
     async def _navigate(self) -> None:
         from playwright.async_api import Error as PlaywrightError
 
-        self._note(f"open {self.url}")
-        try:
-            response = await self.page.goto(
-                self.url, wait_until="domcontentloaded", timeout=NAVIGATION_SECONDS * 1000
-            )
-        except PlaywrightError as error:
-            self.load_problem = f"the page did not load: {str(error).strip().splitlines()[0]}"
-            return
+        for attempt in range(1, NAVIGATION_ATTEMPTS + 1):
+            self._note(f"open {self.url}")
+            try:
+                response = await self.page.goto(
+                    self.url, wait_until="domcontentloaded", timeout=NAVIGATION_SECONDS * 1000
+                )
+                break
+            except PlaywrightError as error:
+                first_line = str(error).strip().splitlines()[0]
+                if NETWORK_CHANGED not in first_line or attempt == NAVIGATION_ATTEMPTS:
+                    self.load_problem = f"the page did not load: {first_line}"
+                    return
+                self._note("the load was aborted by a network change on this host (not the game): again")
+                await asyncio.sleep(NETWORK_SETTLE_SECONDS)
         if response is not None and response.status >= 400:
             self.load_problem = f"GET {self.url} answered HTTP {response.status}"
 

@@ -40,11 +40,19 @@ def test_an_unusable_coworld_chromium_is_the_answer(tmp_path: Path) -> None:
         locate_browser(None, {"COWORLD_CHROMIUM": str(missing), "PATH": str(system.parent)})
 
 
-@pytest.mark.parametrize("name", ["chromium", "chromium-browser"])
+@pytest.mark.parametrize("name", ["chromium-headless-shell", "chromium", "chromium-browser"])
 def test_the_system_browser_is_found_on_path(tmp_path: Path, name: str) -> None:
     system = executable(tmp_path / "bin" / name)
     found = locate_browser(None, {"PATH": str(system.parent)})
     assert (found.executable, found.source) == (system, "system")
+    assert found.is_full_system_browser is (name != "chromium-headless-shell")
+
+
+def test_the_headless_shell_comes_before_a_full_system_chromium(tmp_path: Path) -> None:
+    full = executable(tmp_path / "bin" / "chromium")
+    shell = executable(tmp_path / "shell" / "chromium-headless-shell")
+    found = locate_browser(None, {"PATH": f"{full.parent}:{shell.parent}"})
+    assert found.executable == shell
 
 
 def test_no_browser_at_all_says_how_to_get_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
