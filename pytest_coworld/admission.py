@@ -18,11 +18,14 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_coworld.checks.catalog import required_checks
-from pytest_coworld.manifest import LoadedManifest
 from pytest_coworld.reporting.records import CERTIFIED, INCOMPLETE, NOT_CERTIFIED, REPORT_NAME
+from pytest_coworld.scratch_folders import scratch_folder_prefix
+
+if TYPE_CHECKING:
+    from pytest_coworld.manifest import LoadedManifest
 
 EXIT_CERTIFIED = 0
 EXIT_NOT_CERTIFIED = 1
@@ -92,8 +95,6 @@ class CertifyCommand:
         Everything pytest writes to the temp dir (browser profiles included) stays in our scratch folder,
         removed at the end, or by `coworld gc` once we are gone.
         """
-        from pytest_coworld.runtime.cleanup import scratch_folder_prefix
-
         with tempfile.TemporaryDirectory(prefix=scratch_folder_prefix()) as tmp:
             folder = Path(tmp)
             (folder / "pytest.ini").write_text("[pytest]\n")

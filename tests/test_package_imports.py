@@ -189,6 +189,25 @@ def test_the_cli_imports_no_heavy_dependency_until_a_command_runs(statement: str
     assert [name for name in CLI_HEAVY if name in loaded] == []
 
 
+def test_certify_starts_pytest_before_it_imports_what_pytest_will_import() -> None:
+    """`coworld certify` runs pytest in a process of its own: what it loads before starting it (the manifest
+    models, jsonschema, Docker's client) would be loaded twice, one after the other."""
+    statement = (
+        "import subprocess, sys\nfrom pytest_coworld.cli.app import app\n"
+        "def started(*args, **kwargs):\n"
+        "    import json\n"
+        "    print(json.dumps(sorted(sys.modules)))\n"
+        "    raise SystemExit(0)\n"
+        "subprocess.Popen = started\n"
+        "app(['certify', '--example', 'paint'])"
+    )
+    output = subprocess.run([sys.executable, "-c", statement], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(output.stdout))
+    assert "pytest_coworld.admission" in loaded
+    parsing = {"pydantic"}  # Typer loads it to convert a command's arguments
+    assert [name for name in CLI_HEAVY if name in loaded and name not in parsing] == []
+
+
 def test_a_pytest_run_without_a_manifest_imports_no_heavy_dependency(pytester: pytest.Pytester) -> None:
     """Every hook of the plugin runs (collection, setup, call, reporting) and none loads Docker or HTTP."""
     pytester.makepyfile(

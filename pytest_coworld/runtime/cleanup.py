@@ -22,6 +22,7 @@ import requests.exceptions
 
 from pytest_coworld.runtime.docker_api import is_gone
 from pytest_coworld.runtime.labels import LABEL_CREATED, LABEL_HOST, LABEL_PID, LABEL_RUN_ID
+from pytest_coworld.scratch_folders import SCRATCH_PREFIX
 
 REMOVAL_THREADS = 8
 PID_START_SLACK_SECONDS = 2.0
@@ -56,14 +57,6 @@ class RemovalReport:
         self.containers += other.containers
         self.networks += other.networks
         self.errors += other.errors
-
-
-SCRATCH_PREFIX = "coworld-certify-"
-
-
-def scratch_folder_prefix(pid: int | None = None) -> str:
-    """How a `coworld certify` scratch folder's name starts: it names its owner, `coworld-certify-<pid>-`."""
-    return f"{SCRATCH_PREFIX}{os.getpid() if pid is None else pid}-"
 
 
 def sweep_stale_scratch_folders(temp_root: Path | None = None) -> list[Path]:

@@ -16,8 +16,9 @@ import pytest
 from terminal_signals import sigint_as_in_a_terminal
 
 from pytest_coworld.examples import example_manifest_path
-from pytest_coworld.runtime.cleanup import scratch_folder_prefix, sweep_stale_scratch_folders
+from pytest_coworld.runtime.cleanup import sweep_stale_scratch_folders
 from pytest_coworld.runtime.labels import LABEL_PID
+from pytest_coworld.scratch_folders import scratch_folder_prefix
 
 
 def _labelled_by(client: Any, pid: int) -> list[str]:
