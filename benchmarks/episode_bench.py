@@ -3,12 +3,13 @@ and the throughput and cost of N episodes at each parallelism.
 
     python3 benchmarks/episode_bench.py [--example paint] [--episodes 20] [--parallel 1 2 4] [--json]
 
-It measures (1) the cost of starting one bare container, then for each K of `--parallel`, N episodes with at
-most K at once: (2) episodes per minute, wall time per episode, and the machine's CPU-seconds per episode
-(all busy time in /proc/stat over the batch: the runner, Docker and the containers), (3) for the first K,
-each phase, the overhead above the floor (the play time the config asks for: ticks x tick_ms), and the
-runner's own share of it (the phases spent in Docker calls and files, without the game's startup before
-healthz and the players' startup before they connect).
+It measures (1) the cost of starting one bare container, (2) the floor: the same episode played with bare
+Docker calls (`raw_episode.py`), whose overhead (wall minus play) any runner pays, then for each K of
+`--parallel`, N episodes with at most K at once: (3) episodes per minute, wall time per episode, and the
+machine's CPU-seconds per episode (all busy time in /proc/stat over the batch: the runner, Docker and the
+containers), (4) for the first K, each phase, our overhead (wall minus play) and how far above the floor's
+it is, and the runner's own share of it (the phases spent in Docker calls and files, without the game's
+startup before healthz and the players' startup before they connect).
 """
 
 from __future__ import annotations
@@ -27,12 +28,15 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from raw_episode import raw_episode  # noqa: E402
+
 from pytest_coworld.examples import build_example, example_manifest_path  # noqa: E402
 from pytest_coworld.manifest import load_manifest  # noqa: E402
 from pytest_coworld.provision.base_image import BASE_IMAGE_TAG  # noqa: E402
 from pytest_coworld.runtime import EpisodeSpec, RunContext, build_episode_spec, run_episode  # noqa: E402
 
 CONTAINER_SAMPLES = 5
+RAW_SAMPLES = 5
 PHASES = ("prepare", "game_start", "healthz", "players_start", "play", "wind_down", "collect", "cleanup")
 RUNNER_PHASES = ("prepare", "game_start", "players_start", "wind_down", "collect", "cleanup")
 
@@ -68,6 +72,14 @@ def one_episode(spec: EpisodeSpec, run: RunContext, folder: Path) -> dict[str, A
     phases = dict(result.timings)
     phases["cleanup"] = round(wall - result.record["timings"]["total"], 3)
     return {"outcome": result.outcome.kind.value, "wall": round(wall, 3), "phases": phases}
+
+
+def raw_floor(spec: EpisodeSpec, run: RunContext) -> dict[str, float]:
+    """The medians of `RAW_SAMPLES` bare-Docker episodes: wall, play, and overhead (wall minus play)."""
+    samples = [raw_episode(spec, run) for _ in range(RAW_SAMPLES)]
+    wall, play = (statistics.median(sample[key] for sample in samples) for key in ("wall", "play"))
+    overheads = [sample["wall"] - sample["play"] for sample in samples]
+    return {"wall": wall, "play": play, "overhead": round(statistics.median(overheads), 3)}
 
 
 def floor_seconds(spec: EpisodeSpec) -> float | None:
@@ -110,10 +122,12 @@ def measure(example: str, episodes: int, parallels: list[int]) -> dict[str, Any]
         folder = Path(scratch)
         starts = container_start_cost(run)
         one_episode(spec, run, folder / "warmup")
+        raw = raw_floor(spec, run)
         batches = [batch(spec, run, folder / f"k{k}", episodes, k) for k in parallels]
     floor = floor_seconds(spec)
     first = batches[0]["entries"]
     wall = statistics.median(entry["wall"] for entry in first)
+    overhead = statistics.median(entry["wall"] - entry["phases"]["play"] for entry in first)
     phases = {
         phase: round(statistics.median(entry["phases"].get(phase, 0.0) for entry in first), 3)
         for phase in PHASES
@@ -130,6 +144,9 @@ def measure(example: str, episodes: int, parallels: list[int]) -> dict[str, Any]
         "floor_seconds": floor,
         "episode_wall_seconds": round(wall, 3),
         "overhead_seconds": round(wall - floor, 3) if floor is not None else None,
+        "raw_docker": raw,
+        "runner_overhead_seconds": round(overhead, 3),
+        "over_raw_floor_seconds": round(overhead - raw["overhead"], 3),
         "phases_seconds": phases,
         "runner_seconds": round(sum(phases[phase] for phase in RUNNER_PHASES), 3),
         "batches": batches,
@@ -141,9 +158,15 @@ def print_report(report: dict[str, Any]) -> None:
     print(f"example {report['example']} ({report['slots']} slots), {report['cpus']} CPUs")
     costs = ", ".join(f"{step} {seconds} s" for step, seconds in container.items())
     print(f"bare container: {costs}")
+    raw = report["raw_docker"]
+    print(f"bare-Docker episode: wall {raw['wall']} s, play {raw['play']} s, overhead {raw['overhead']} s")
     print(
         f"episode wall {report['episode_wall_seconds']} s, floor {report['floor_seconds']} s, "
         f"overhead {report['overhead_seconds']} s; runner's own work {report['runner_seconds']} s"
+    )
+    print(
+        f"overhead (wall - play) {report['runner_overhead_seconds']} s: "
+        f"{report['over_raw_floor_seconds']} s over the bare-Docker episode's"
     )
     for phase, seconds in report["phases_seconds"].items():
         print(f"  {phase:<14} {seconds:6.3f} s")

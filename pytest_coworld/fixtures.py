@@ -68,9 +68,7 @@ def coworld_runs(request: pytest.FixtureRequest) -> Iterator[dict[str, Certifica
     session = _session(request)
     runs: dict[str, CertificationRun] = session.runs
     yield runs
-    keep = session.options.keep_containers
-    for run in runs.values():
-        run.close(keep=keep)
+    session.close_runs(keep=session.options.keep_containers)
 
 
 @pytest.fixture
@@ -81,18 +79,7 @@ def coworld_run(
     coworld_target: str,
 ) -> CertificationRun:
     """The target's certification run (episode, probe game, replay server), shared by all its checks."""
-    if coworld_target not in coworld_runs:
-        from pytest_coworld.certification import CertificationRun
-
-        session = _session(request)
-        coworld_runs[coworld_target] = CertificationRun(
-            target=target_of(request, coworld_target),
-            options=session.options,
-            run_id=session.run_id,
-            worker=session.worker,
-            artifacts_dir=session.artifacts_root() / coworld_target,
-        )
-    run = coworld_runs[coworld_target]
+    run: CertificationRun = _session(request).run_for(coworld_target)
     run.start()
     return run
 

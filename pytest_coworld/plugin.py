@@ -76,6 +76,8 @@ def pytest_configure(config: pytest.Config) -> None:
         from pytest_coworld.browser.live import launch_early
 
         launch_early(options)
+        if session.games_will_run():
+            session.start_runs_early()
     from pytest_coworld.reporting.plugin import ReportingPlugin
 
     config.pluginmanager.register(ReportingPlugin(config, session), "coworld-reporting")
@@ -218,6 +220,14 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         from pytest_coworld.probe_users import ProbeGameUsers
 
         coworld.probe_users = ProbeGameUsers(session.items)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Remove the runs no `coworld_runs` fixture removed: started early, before a collection that was
+    interrupted or failed."""
+    coworld = _session(session.config)
+    if coworld is not None:
+        coworld.close_runs(keep=coworld.options.keep_containers)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -305,8 +305,9 @@ def _environment() -> tuple[EnvironmentVariable, ...]:
         ),
         EnvironmentVariable(
             "PATH",
-            "Where `chromium` or `chromium-browser` is looked for when neither Playwright's Chromium nor "
-            "`COWORLD_CHROMIUM` gives one (then `/usr/bin/chromium` and `/usr/bin/chromium-browser`).",
+            "Where `chromium-headless-shell` (the lightest headless mode, preferred), `chromium` or "
+            "`chromium-browser` is looked for when neither Playwright's Chromium nor `COWORLD_CHROMIUM` "
+            "gives one (then the same names in `/usr/bin`).",
         ),
         EnvironmentVariable(
             "DOCKER_HOST",

@@ -44,11 +44,12 @@ class CertificationRun:
         self._replays: dict[str, ReplayHandle] = {}
         self._background: list[threading.Thread] = []  # replay servers starting, a probe game being removed
         self._lock = threading.Lock()
+        self._closed = False
 
     def start(self) -> None:
-        """Start the certification episode and the probe game (once)."""
+        """Start the certification episode and the probe game (once; never after `close`)."""
         with self._lock:
-            if self._main is not None:
+            if self._main is not None or self._closed:
                 return
             self.context.open()
             spec = build_episode_spec(
@@ -144,8 +145,11 @@ class CertificationRun:
             self._background.append(starting)
 
     def close(self, keep: bool = False) -> None:
-        """Remove everything this run started (with `keep`, leave the containers for debugging)."""
-        if self._main is None:
+        """Remove everything this run started (with `keep`, leave the containers for debugging); once, after
+        a start in progress (on another thread) has ended."""
+        with self._lock:
+            started, self._closed = self._main is not None and not self._closed, True
+        if not started:
             return
         for work in self._background:  # a replay server still starting would outlive the removal
             work.join(timeout=self.options.healthz_timeout + 30)

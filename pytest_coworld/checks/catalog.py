@@ -22,6 +22,7 @@ RecordProperty = Callable[[str, object], None]
 """The type of pytest's `record_property` fixture (pytest exports no name for it)."""
 
 CATEGORIES = ("Manifest", "Images", "Routes", "Tokens", "Players", "Viewers", "Results", "Replay", "Browser")
+GAMELESS_CATEGORIES = ("Manifest", "Images")  # checks that read files and the engine's images, no game
 REQUIRED = "required"
 RECOMMENDED = "recommended"
 
@@ -249,6 +250,12 @@ _CHECKS = [
 ]
 CHECKS: dict[str, CheckInfo] = {check.id: check for check in _CHECKS}
 BROWSER_CHECKS = frozenset(check_id for check_id in CHECKS if check_id.startswith("browser."))
+
+
+def needs_a_game(check_id: str) -> bool:
+    """Whether the check observes a running game (the certification episode, the probe game or a replay
+    server): every check but the manifest's and the images'."""
+    return CHECKS[check_id].category not in GAMELESS_CATEGORIES
 
 
 def level_of(check_id: str, generation: str | None, strict: bool = False) -> str:
