@@ -97,8 +97,17 @@ def busy_cpu_seconds() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def raw_episodes_per_minute(spec: EpisodeSpec, run: RunContext, count: int, parallel: int) -> float:
+    """The floor's throughput: `count` bare-Docker episodes with at most `parallel` at once."""
+    began = time.monotonic()
+    with ThreadPoolExecutor(parallel) as pool:
+        list(pool.map(lambda _: raw_episode(spec, run), range(count)))
+    return round(60 * count / (time.monotonic() - began), 2)
+
+
 def batch(spec: EpisodeSpec, run: RunContext, folder: Path, count: int, parallel: int) -> dict[str, Any]:
-    """`count` episodes with at most `parallel` at once: throughput, cost, and each episode's entry."""
+    """`count` episodes with at most `parallel` at once: throughput, cost, and each episode's entry; and
+    the throughput of as many bare-Docker episodes."""
     cpu, began = busy_cpu_seconds(), time.monotonic()
     with ThreadPoolExecutor(parallel) as pool:
         entries = list(pool.map(lambda index: one_episode(spec, run, folder / str(index)), range(count)))
@@ -108,6 +117,7 @@ def batch(spec: EpisodeSpec, run: RunContext, folder: Path, count: int, parallel
         "episodes": count,
         "wall_seconds": round(wall, 2),
         "episodes_per_minute": round(60 * count / wall, 2),
+        "raw_episodes_per_minute": raw_episodes_per_minute(spec, run, count, parallel),
         "episode_wall_seconds": round(statistics.median(entry["wall"] for entry in entries), 3),
         "cpu_seconds_per_episode": round(cpu / count, 2),
         "outcomes": sorted({entry["outcome"] for entry in entries}),
@@ -132,10 +142,11 @@ def measure(example: str, episodes: int, parallels: list[int]) -> dict[str, Any]
         phase: round(statistics.median(entry["phases"].get(phase, 0.0) for entry in first), 3)
         for phase in PHASES
     }
-    base = batches[0]["episodes_per_minute"]
+    base, raw_base = batches[0]["episodes_per_minute"], batches[0]["raw_episodes_per_minute"]
     for entry in batches:
         del entry["entries"]
         entry["speedup"] = round(entry["episodes_per_minute"] / base, 2)
+        entry["raw_speedup"] = round(entry["raw_episodes_per_minute"] / raw_base, 2)
     return {
         "example": example,
         "slots": spec.slot_count,
@@ -172,13 +183,14 @@ def print_report(report: dict[str, Any]) -> None:
         print(f"  {phase:<14} {seconds:6.3f} s")
     print(
         f"{'K':>3} {'episodes':>8} {'wall s':>7} {'per min':>8} {'speedup':>7} {'episode s':>9} "
-        f"{'CPU s/ep':>8}"
+        f"{'CPU s/ep':>8} {'bare per min':>12} {'bare speedup':>12}"
     )
     for entry in report["batches"]:
         print(
             f"{entry['parallel']:>3} {entry['episodes']:>8} {entry['wall_seconds']:>7} "
             f"{entry['episodes_per_minute']:>8} {entry['speedup']:>7} {entry['episode_wall_seconds']:>9} "
-            f"{entry['cpu_seconds_per_episode']:>8}  {', '.join(entry['outcomes'])}"
+            f"{entry['cpu_seconds_per_episode']:>8} {entry['raw_episodes_per_minute']:>12} "
+            f"{entry['raw_speedup']:>12}  {', '.join(entry['outcomes'])}"
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import tempfile
 import time
 import urllib.request
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -40,17 +41,18 @@ def raw_episode(spec: EpisodeSpec, run: RunContext) -> dict[str, float]:
     """Play one episode with bare Docker calls: `{"wall": s, "play": s}` (play: every player started → the
     game exited, as our runner's `play` phase)."""
     client, labels = run.client, run.identity.labels("bench")
+    episode = f"raw{uuid.uuid4().hex[:6]}"  # episodes may run side by side
     began = time.monotonic()
     tokens = make_tokens(spec.slot_count)
     with tempfile.TemporaryDirectory(prefix="coworld-raw-") as scratch:
         workspace = Workspace(Path(scratch) / "work", spec.loaded.generation)
         workspace.write_config(concrete_config(spec.game_config, tokens))
-        network = client.networks.create(run.resource_name("raw"), labels=labels)
+        network = client.networks.create(run.resource_name(episode), labels=labels)
         containers: list[Any] = []
         try:
             game = client.containers.create(
                 spec.game.image,
-                name=run.resource_name("raw", "game"),
+                name=run.resource_name(episode, "game"),
                 labels=labels,
                 environment={**spec.game.env, **workspace.game_env()},
                 volumes=workspace.mounts(),
@@ -71,7 +73,7 @@ def raw_episode(spec: EpisodeSpec, run: RunContext) -> dict[str, float]:
                 url = f"ws://{GAME_ALIAS}:{GAME_PORT}/player?slot={slot}&token={tokens[slot]}"
                 player = client.containers.run(
                     spec.players[slot].image,
-                    name=run.resource_name("raw", f"player{slot}"),
+                    name=run.resource_name(episode, f"player{slot}"),
                     labels=labels,
                     environment={
                         **spec.players[slot].env,
