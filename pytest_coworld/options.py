@@ -242,6 +242,8 @@ class CoworldOptions:
             raise pytest.UsageError(
                 f"--coworld-contract must be one of {', '.join(CONTRACTS)}, not {values['contract']!r}"
             )
+        for name in ("checks", "exclude_checks"):
+            _require_known_checks(f"--coworld-{name.replace('_', '-')}", values[name])
         return cls(
             manifests=values["manifest"],
             variant=values["variant"] or None,
@@ -260,6 +262,21 @@ class CoworldOptions:
             cpus=values["cpus"],
             memory_bytes=values["memory"],
         )
+
+
+def _require_known_checks(flag: str, patterns: tuple[str, ...]) -> None:
+    """A pattern that matches no check id is a typo: it would silently run (or leave out) nothing."""
+    import difflib
+
+    from pytest_coworld.checks.catalog import CHECKS
+
+    for pattern in patterns:
+        if not fnmatch.filter(CHECKS, pattern):
+            near = difflib.get_close_matches(pattern, CHECKS, n=1)
+            hint = f"did you mean {near[0]}? " if near else ""
+            raise pytest.UsageError(
+                f"{flag}: {pattern!r} matches no check id; {hint}docs/reference/checks.md lists them"
+            )
 
 
 def _parse(option: _Option, value: Any, where: str) -> Any:
