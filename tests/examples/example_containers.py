@@ -105,6 +105,15 @@ def player_env(example: str, url: str) -> dict[str, str]:
     return {CLASSIC.player_variable: url, CURRENT.player_variable: url}
 
 
+def logs_count(container: Container, text: str, times: int, seconds: float = 30.0) -> int:
+    """How often `text` is in the container's log, once it is there `times` times or `seconds` have passed
+    (a container starts slowly on a loaded machine: read its log once, and it may not have begun)."""
+    deadline = time.monotonic() + seconds
+    while (count := int(container.logs().decode().count(text))) < times and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return count
+
+
 def still_running_after(container: Container, seconds: float) -> bool:
     """True when the container has not exited within `seconds`."""
     try:

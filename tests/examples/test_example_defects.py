@@ -15,6 +15,7 @@ from example_containers import (
     QUICK_CONFIGS,
     ExampleContainers,
     Game,
+    logs_count,
     manifest,
     play_idle,
     published_port,
@@ -394,7 +395,7 @@ def test_player_retries_refused_handshake(
     assert game.exit_code() == 0
     assert game.artifact("player_failure.json")["failed_policy_index"] == 0
     assert still_running_after(players[0], LINGER_SECONDS)
-    assert players[0].logs().decode().count("trying again") >= 2
+    assert logs_count(players[0], "trying again", 2) >= 2
 
 
 @pytest.mark.parametrize("example", ["auction"])
