@@ -57,12 +57,16 @@ class WireRecorder:
                         self._on_change(changed)
 
     def stop(self) -> None:
-        """SIGTERM: the relay writes a `close` event for every connection still open, then exits."""
+        """SIGTERM: the relay writes a `close` event for every connection still open and a last `stopped`
+        line, then exits. Its transcript is complete once that line is seen: the engine's own work on its
+        exit (a few tenths of a second: three networks to leave) is not waited for."""
         container = self.handle.container
         if container is None or self.handle.exited:
             return
         with suppress(docker.errors.DockerException, requests.exceptions.RequestException):
             container.kill(signal="SIGTERM")
+        if self._follower is not None and self.live.stopped.wait(STOP_SECONDS):
+            return
         if not self.handle.wait_exit(STOP_SECONDS):
             self.handle.stop()
         if self._follower is not None:

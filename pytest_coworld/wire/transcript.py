@@ -144,6 +144,7 @@ class Transcript:
     def __init__(self) -> None:
         self.connections: dict[int, Connection] = {}
         self.listening = threading.Event()
+        self.stopped = threading.Event()  # the relay's last line: every connection still open was described
         self._lock = threading.Lock()
 
     @classmethod
@@ -168,6 +169,9 @@ class Transcript:
         kind, number = event.get("e"), event.get("c")
         if kind == "listening":
             self.listening.set()
+            return None
+        if kind == "stopped":
+            self.stopped.set()
             return None
         if kind == "open" and isinstance(number, int):
             opened = Connection(
