@@ -217,9 +217,7 @@ def _dependencies_as_skips(config: pytest.Config) -> Iterator[None]:
 def pytest_collection_finish(session: pytest.Session) -> None:
     coworld = _session(session.config)
     if coworld is not None:
-        from pytest_coworld.probe_users import ProbeGameUsers
-
-        coworld.probe_users = ProbeGameUsers(session.items)
+        coworld.collected(session.items)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

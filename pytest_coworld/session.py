@@ -22,7 +22,7 @@ from pytest_coworld.targets import Target, UnknownVariant, load_target
 
 if TYPE_CHECKING:
     from pytest_coworld.certification import CertificationRun
-    from pytest_coworld.probe_users import ProbeGameUsers
+    from pytest_coworld.game_users import ProbeGameUsers
 
 SESSION_KEY = pytest.StashKey["CoworldSession"]()
 NAMED_PATHS = (
@@ -72,6 +72,7 @@ class CoworldSession:
     selected_by_pytest: bool = False  # `-k`, `-m`, node ids or `--lf` chose the tests (see `games_will_run`)
     runs: dict[str, CertificationRun] = field(default_factory=dict)  # by target id (see `run_for`)
     probe_users: ProbeGameUsers | None = None  # set once the tests are collected
+    replay_targets: set[str] = field(default_factory=set)  # whose replay servers a collected check uses
     _runs_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def run_for(self, target_id: str) -> CertificationRun:
@@ -86,6 +87,7 @@ class CoworldSession:
                     run_id=self.run_id,
                     worker=self.worker,
                     artifacts_dir=self.artifacts_root() / target_id,
+                    replays_wanted=lambda: target_id in self.replay_targets,
                 )
             return self.runs[target_id]
 
@@ -117,6 +119,13 @@ class CoworldSession:
             runs = list(self.runs.values())
         for run in runs:
             run.close(keep=keep)
+
+    def collected(self, items: list[pytest.Item]) -> None:
+        """Note what the collected checks use of each target's games (see `game_users`)."""
+        from pytest_coworld.game_users import ProbeGameUsers, replay_server_targets
+
+        self.probe_users = ProbeGameUsers(items)
+        self.replay_targets.update(replay_server_targets(items))
 
     def test_finished(self, nodeid: str) -> None:
         """After each test: remove a target's probe game once its last user has run."""

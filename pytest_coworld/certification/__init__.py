@@ -1,22 +1,26 @@
 """One target's certification: the episode, the probe game and the replay servers, shared by its checks.
 
-`CertificationRun.start()` starts the certification episode and the probe game at once, each on its own
-thread, so probes and checks overlap with play. Everything is removed by `close()`.
+`CertificationRun.start()` starts the certification episode on its own thread. The probe game starts once
+the episode's players have (the engine starts a few containers at a time faster than all at once), so its
+probes overlap with play; the replay servers are made ready while the episode plays and started as soon as
+its game has exited. Everything is removed by `close()`.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 
 from pytest_coworld.browser.live import live_probes, probe_game_probes
-from pytest_coworld.certification.main_episode import MainEpisode, Viewers
+from pytest_coworld.certification.main_episode import MainEpisode, PlayHooks, Viewers
 from pytest_coworld.certification.probe_game import ProbeGame, TokenProbe
-from pytest_coworld.certification.replay import ReplayHandle
+from pytest_coworld.certification.replay import ReplayHandle, ReplayServers
 from pytest_coworld.failures import CheckBlocked, NotApplicable
 from pytest_coworld.options import CoworldOptions
-from pytest_coworld.runtime.record import EpisodeResult
-from pytest_coworld.runtime.replay import ReplayMode, ReplayServer
+from pytest_coworld.runtime.episode import Episode
+from pytest_coworld.runtime.replay import ReplayMode
 from pytest_coworld.runtime.run import RunContext
 from pytest_coworld.runtime.settings import Timeouts
 from pytest_coworld.runtime.spec import build_episode_spec
@@ -29,7 +33,13 @@ __all__ = ["CertificationRun", "MainEpisode", "ProbeGame", "ReplayHandle", "Toke
 
 class CertificationRun:
     def __init__(
-        self, target: Target, options: CoworldOptions, run_id: str, worker: str, artifacts_dir: Path
+        self,
+        target: Target,
+        options: CoworldOptions,
+        run_id: str,
+        worker: str,
+        artifacts_dir: Path,
+        replays_wanted: Callable[[], bool] = lambda: False,
     ) -> None:
         assert target.loaded is not None
         self.target = target
@@ -41,8 +51,9 @@ class CertificationRun:
         self.context = RunContext(run_id=f"{run_id}-{owner}", worker=worker)
         self._main: MainEpisode | None = None
         self._probe: ProbeGame | None = None
-        self._replays: dict[str, ReplayHandle] = {}
-        self._background: list[threading.Thread] = []  # replay servers starting, a probe game being removed
+        self._replays = ReplayServers(self.context, self.loaded, options.healthz_timeout, options.limits)
+        self._replays_wanted = replays_wanted  # whether a collected check will use the replay servers
+        self._background: list[threading.Thread] = []  # a probe game being removed
         self._lock = threading.Lock()
         self._closed = False
 
@@ -64,10 +75,10 @@ class CertificationRun:
             browser_main = live_probes(self.options, episode_dir)
             browser_probe = probe_game_probes(self.options, episode_dir)
             keep = self.options.keep_containers
-            self._main = MainEpisode(self.context, spec, episode_dir, contract, browser_main, not keep)
+            hooks = PlayHooks(players_started=self._players_started, game_ended=self._start_replays)
+            self._main = MainEpisode(self.context, spec, episode_dir, contract, browser_main, not keep, hooks)
             self._probe = ProbeGame(self.context, spec, self.artifacts_dir / "probe", contract, browser_probe)
             self._main.start()
-            self._probe.start()
 
     def _episode_seconds(self) -> float:
         """The certification episode's limit: the option, else the manifest's, else a few minutes (a
@@ -84,8 +95,10 @@ class CertificationRun:
         return self._main
 
     def probe_game(self) -> ProbeGame:
-        self.start()
+        """The probe game, healthy; started once the episode's players have (or the episode ended without)."""
+        self.main.wait_play_began()
         assert self._probe is not None
+        self._probe.start()
         return self._probe.wait_healthy()
 
     def release_probe_game(self) -> None:
@@ -99,50 +112,58 @@ class CertificationRun:
 
     def replay_server(self, mode: str) -> ReplayHandle:
         """The replay server of `mode` (`classic`/`current`) on the episode's replay, started on first use."""
+        from pytest_coworld.certification.reports import replay_file
+
         main = self.main
-        if self.loaded.manifest.game.replay_viewer is not None:
-            raise NotApplicable("the game declares a static replay viewer bundle, so it has no replay mode")
-        served = main.client_routes("player").served_by
-        if mode not in self._replay_modes(served):
+        modes = self._certified_replay_modes()
+        if mode not in modes:
+            served = main.client_routes("player").served_by
             raise NotApplicable(
                 f"the game follows the {'/'.join(served) or self.options.contract} generation of routes"
             )
         problem = main.replay_problem()
         if problem:
             raise CheckBlocked(f"the episode has no replay (replay.written: {problem})")
-        with self._lock:
-            if not self._replays:
-                self._start_replay_servers(main.result(), self._replay_modes(served))
-        return self._replays[mode].ensure_started()
+        replay = replay_file(main.result())
+        assert replay is not None
+        return self._replays.handle(mode, modes, replay)
 
-    def _replay_modes(self, served: list[str]) -> list[str]:
+    def _certified_replay_modes(self) -> list[str]:
         """The replay modes to certify: the `--coworld-contract` one, else those the game's routes serve."""
+        if self.loaded.manifest.game.replay_viewer is not None:
+            raise NotApplicable("the game declares a static replay viewer bundle, so it has no replay mode")
+        served = self.main.client_routes("player").served_by
         wanted = self.options.contract
         if wanted != "auto":
             return [wanted]
         return [mode.value for mode in ReplayMode if not served or mode.value in served]
 
-    def _start_replay_servers(self, result: EpisodeResult, modes: list[str]) -> None:
-        """Start the replay server of every mode at once, each on its own thread."""
-        from pytest_coworld.certification.reports import replay_file
+    def _players_started(self) -> None:
+        """The episode's players have started: start the probe game, and make the replay servers ready if a
+        check will use them (the engine starts one thing at a time faster than all at once)."""
+        assert self._probe is not None
+        self._probe.start()
+        self._prepare_replays()
 
-        replay = replay_file(result)
-        assert replay is not None
-        for mode in modes:
-            server = ReplayServer.for_manifest(
-                self.context,
-                self.loaded,
-                replay,
-                ReplayMode(mode),
-                healthz_timeout=self.options.healthz_timeout,
-                limits=self.options.limits,
-            )
-            handle = self._replays[mode] = ReplayHandle(server)
-            starting = threading.Thread(
-                target=handle.ensure_started, name=f"coworld-replay-{mode}", daemon=True
-            )
-            starting.start()
-            self._background.append(starting)
+    def _prepare_replays(self) -> None:
+        """Make the replay servers ready on a thread, if a check will use them."""
+
+        def prepare() -> None:
+            with suppress(Exception):  # a server that could not be prepared is started, and judged, on use
+                self._replays.prepare(self._certified_replay_modes())
+
+        if self._replays_wanted():
+            threading.Thread(target=prepare, name="coworld-replay-prepare", daemon=True).start()
+
+    def _start_replays(self, episode: Episode) -> None:
+        """The game has exited: start the prepared replay servers on the replay it wrote, if it wrote one."""
+        workspace = episode.workspace
+        if workspace is None or workspace.path(workspace.replay_name).is_dir():
+            return
+        with suppress(Exception):  # unreadable or too large: replay.written says so, the checks are blocked
+            replay = workspace.read(workspace.replay_name, episode.game)
+            if replay:
+                self._replays.start_with(replay)
 
     def close(self, keep: bool = False) -> None:
         """Remove everything this run started (with `keep`, leave the containers for debugging); once, after
@@ -151,8 +172,9 @@ class CertificationRun:
             started, self._closed = self._main is not None and not self._closed, True
         if not started:
             return
-        for work in self._background:  # a replay server still starting would outlive the removal
+        for work in self._background:
             work.join(timeout=self.options.healthz_timeout + 30)
+        self._replays.join(self.options.healthz_timeout + 30)
         if keep:
             self.context.detach()
             return

@@ -58,6 +58,15 @@ connected, so even a one-second episode is watched from its start."""
 
 
 @dataclass(frozen=True)
+class PlayHooks:
+    """What the certification run does at two moments of the episode, on the episode's thread (so briefly):
+    once its players have started, and once its game has exited (before anything is collected or removed)."""
+
+    players_started: Callable[[], None] = lambda: None
+    game_ended: Callable[[Episode], None] = lambda episode: None
+
+
+@dataclass(frozen=True)
 class LateState:
     """What the late viewer's first message was compared with, and what is wrong with it (None: nothing)."""
 
@@ -140,8 +149,10 @@ class MainEpisode:
         contract: str,
         live_probes: dict[str, LiveProbe] | None = None,
         remove_when_done: bool = True,
+        hooks: PlayHooks | None = None,
     ) -> None:
         self.episode = Episode(run, spec, artifacts_dir, test="certification")
+        self._hooks = hooks or PlayHooks()
         self.remove_when_done = remove_when_done
         self.artifacts_dir = artifacts_dir
         self._live_probes = live_probes or {}
@@ -152,6 +163,7 @@ class MainEpisode:
         self._routes: Future[dict[str, ClientRoutes]] = Future()
         self._viewers: Future[Viewers] = Future()
         self._result: Future[EpisodeResult] = Future()
+        self._play_began = threading.Event()  # the players were started, or the episode ended without them
         self._limit = sum(
             self.episode.timeouts.seconds(k) for k in ("healthz", "episode", "player_exit", "game_exit")
         )
@@ -189,6 +201,10 @@ class MainEpisode:
         """What the live probe `name` observed while the episode played (waits for it)."""
         self._require_healthy()
         return self._wait(self._live[name])
+
+    def wait_play_began(self) -> None:
+        """Wait until the players have been started, or the episode ended without them."""
+        self._play_began.wait(timeout=self._limit + OBSERVATION_SLACK)
 
     def result(self) -> EpisodeResult:
         """The finished episode (waits for its end): outcome, results, artifacts, timings."""
@@ -238,6 +254,8 @@ class MainEpisode:
             for future in [*futures, *self._live.values()]:
                 if not future.done():
                     future.set_exception(error)
+        finally:
+            self._play_began.set()
 
     def _healthz_report(self) -> HealthzReport:
         episode = self.episode
@@ -270,11 +288,14 @@ class MainEpisode:
         _wait_until(lambda: all(event.is_set() for event in attached), LIVE_ATTACH_SECONDS)
         episode.start_players()
         players_started = time.monotonic()
+        self._play_began.set()
+        self._hooks.players_started()
         late = self._join_late(global_url, early)
         played = time.monotonic() - players_started
         early.stop()  # a viewer left attached can keep a game lingering after the episode
         self._viewers.set_result(Viewers(early, late, ping.result(timeout=10), played))
         episode.wait_for_end()
+        self._hooks.game_ended(episode)
 
     def _start_live_probe(self, name: str, probe: LiveProbe, base: str) -> threading.Event:
         """Run `probe` on its own thread; the event is set once its page is attached, or the probe ended."""

@@ -2,7 +2,8 @@
 
 Its game is started with the certification config; the host plays its last slot itself (token matrix,
 reconnect, browser player page) and `start_player` starts real players for the other slots when a check
-needs the episode to run. It is never waited for: it is removed when the run ends.
+needs the episode to run. It starts once the certification episode's players have, and is removed as soon
+as the last check that uses it has run; it is never waited for.
 """
 
 from __future__ import annotations
@@ -66,9 +67,15 @@ class ProbeGame:
         self._healthy: Future[bool] = Future()
         self._control: Attempt | None = None
         self._stopped: str | None = None
+        self._started = False
         self._lock = threading.Lock()
 
     def start(self) -> None:
+        """Start the game on a thread (once, and never after `close`)."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
         threading.Thread(target=self._start, name="coworld-probe-game", daemon=True).start()
 
     def _start(self) -> None:
@@ -237,7 +244,12 @@ class ProbeGame:
         return TokenProbe(description, self.redacted_player_url(query_slot, label), hint, tried, stopped)
 
     def start_player(self, slot: int) -> PlayerContainer:
-        """Start the real player of `slot` (the slot's certification player image) in this probe episode.
+        """Start the real player of `slot` (the slot's certification player image) in this probe episode."""
+        return self.start_players([slot])[0]
+
+    def start_players(self, slots: list[int]) -> list[PlayerContainer]:
+        """Start the real players of `slots` at once (each slot's certification player image) in this probe
+        episode.
 
         Real players start the probe game's episode, which may be over in a second: the live probes (the
         browser's player pages) finish first, so they never meet a game that has already ended.
@@ -245,13 +257,18 @@ class ProbeGame:
         self.wait_healthy()
         self.require_serving()
         self._wait_for_live_probes()
-        started = self.episode.start_players([slot])
-        if not started:
-            raise CheckBlocked(f"the player of slot {slot} could not be started in the probe episode")
-        return started[0]
+        started = self.episode.start_players(slots)
+        if len(started) != len(set(slots)):
+            listed = ", ".join(map(str, sorted(set(slots))))
+            raise CheckBlocked(f"the players of slot(s) {listed} could not be started in the probe episode")
+        return started
 
     def close(self) -> None:
         """Remove the probe episode, once its start has ended (so that nothing is created after)."""
+        with self._lock:
+            started, self._started = self._started, True  # never started after this
+        if not started:
+            return
         with suppress(TimeoutError):
             self._healthy.exception(timeout=self.episode.timeouts.seconds("healthz") + HEALTHY_SLACK)
         self.episode.close()

@@ -252,6 +252,12 @@ CHECKS: dict[str, CheckInfo] = {check.id: check for check in _CHECKS}
 BROWSER_CHECKS = frozenset(check_id for check_id in CHECKS if check_id.startswith("browser."))
 
 
+REPLAY_SERVER_CHECKS = frozenset(
+    {"replay.healthz", "replay.client_page", "replay.first_frame", "browser.replay_viewer"}
+)
+"""The checks that observe the game in replay mode (a replay server on the episode's replay)."""
+
+
 def needs_a_game(check_id: str) -> bool:
     """Whether the check observes a running game (the certification episode, the probe game or a replay
     server): every check but the manifest's and the images'."""

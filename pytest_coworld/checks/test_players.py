@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 
 from pytest_coworld.certification import MainEpisode, ProbeGame
@@ -15,9 +12,7 @@ from pytest_coworld.probes.sockets import reconnect
 
 
 @check_mark("player.reconnect")
-def test_reconnect(
-    record_property: RecordProperty, coworld_game: ProbeGame, make_coworld_player: Callable[..., Any]
-) -> None:
+def test_reconnect(record_property: RecordProperty, coworld_game: ProbeGame) -> None:
     """Testname: Reconnect.
     Description: While the episode runs, a slot whose connection dropped MUST be accepted again with the same
     slot and token, and MUST receive state again; the slot's game state survives the disconnect. The slot
@@ -29,9 +24,9 @@ def test_reconnect(
     coworld_game.require_player_socket()
     coworld_game.require_serving()
     slot = coworld_game.probe_slot
-    for other in range(coworld_game.slot_count):
-        if other != slot:
-            make_coworld_player(other)
+    others = [other for other in range(coworld_game.slot_count) if other != slot]
+    if others:
+        coworld_game.start_players(others)
     observation = reconnect(coworld_game.player_url(slot))  # the slot connected before: the control attempt
     wait = EXIT_SECONDS if observation.connection_failed else 0.0  # a game shutting down may be mid-exit
     blocked = observation.blocked or (observation.problem and coworld_game.ended(wait=wait))

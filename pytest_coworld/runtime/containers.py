@@ -104,12 +104,19 @@ class ContainerHandle:
     def id(self) -> str | None:
         return None if self.container is None else str(self.container.id)
 
-    def start(self) -> None:
-        """Create the container, attach its extra networks, start it and begin watching for its exit."""
-        with docker_errors(f"starting container {self.name} from {self.spec.image}"):
+    def create(self) -> None:
+        """Create the container and attach its extra networks, without starting it (once)."""
+        if self.container is not None:
+            return
+        with docker_errors(f"creating container {self.name} from {self.spec.image}"):
             self.container = self.client.containers.create(**self.spec.create_kwargs())
             for network, aliases in self.spec.extra_networks:
                 self.client.networks.get(network).connect(self.container, aliases=list(aliases))
+
+    def start(self) -> None:
+        """Create the container (unless `create` did), start it and begin watching for its exit."""
+        self.create()
+        with docker_errors(f"starting container {self.name} from {self.spec.image}"):
             self.container.start()
         self.started_at = time.monotonic()
         if self.spec.publish_port is not None:

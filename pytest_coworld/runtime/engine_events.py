@@ -1,7 +1,8 @@
-"""What the Docker engine says a run did: the game containers it created, from its events.
+"""What the Docker engine says a run did, from its events: `EngineEvents` records them, `GamesCreated` counts
+the game containers a run created.
 
 The engine keeps only its last 256 events for a query after the fact, which a busy engine overwrites within
-a certification; so `GamesCreated` follows the event stream live, from before the run starts.
+a certification; so both follow the event stream live, from before the run starts.
 """
 
 from __future__ import annotations
@@ -9,26 +10,24 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from pytest_coworld.runtime.labels import LABEL_ROLE, LABEL_RUN_ID, LABEL_TEST
 
 
-class GamesCreated:
-    """A context manager that records every game container created while it is open; `count(run_id)` then
-    gives `(target, episode kind: certification, probe, …)` of those of run `run_id` and its per-target runs
-    (replay servers are not counted)."""
+class EngineEvents:
+    """A context manager that records the engine's events matching `filters` while it is open (each as the
+    engine gives it: `Action`, `Actor.Attributes` with the labels, `timeNano`)."""
 
-    def __init__(self, client: Any, targets: tuple[str, ...]) -> None:
+    def __init__(self, client: Any, filters: dict[str, Any]) -> None:
         self.client = client
-        self.targets = targets
-        self._labels: list[dict[str, str]] = []
+        self.filters = filters
+        self.events: list[dict[str, Any]] = []
         self._stream: Any = None
         self._reader: threading.Thread | None = None
 
-    def __enter__(self) -> GamesCreated:
-        filters = {"type": "container", "event": "create", "label": f"{LABEL_ROLE}=game"}
-        self._stream = self.client.events(filters=filters, decode=True)
+    def __enter__(self) -> Self:
+        self._stream = self.client.events(filters=self.filters, decode=True)
         self._reader = threading.Thread(target=self._read, name="engine-events", daemon=True)
         self._reader.start()
         return self
@@ -36,7 +35,7 @@ class GamesCreated:
     def _read(self) -> None:
         try:
             for event in self._stream:
-                self._labels.append(event["Actor"]["Attributes"])
+                self.events.append(event)
         except Exception:  # the stream was closed under us: what was read is the record
             return
 
@@ -47,10 +46,28 @@ class GamesCreated:
         if self._reader is not None:
             self._reader.join(timeout=10)
 
+    def of_run(self, run_id: str) -> list[dict[str, Any]]:
+        """The events of run `run_id` and its per-target runs (their run ids start with it), in order."""
+        return [e for e in list(self.events) if _labels(e).get(LABEL_RUN_ID, "").startswith(run_id)]
+
+
+class GamesCreated(EngineEvents):
+    """Every game container created while open; `count(run_id)` then gives `(target, episode kind:
+    certification, probe, …)` of those of run `run_id` and its per-target runs (replay servers are not
+    counted)."""
+
+    def __init__(self, client: Any, targets: tuple[str, ...]) -> None:
+        super().__init__(client, {"type": "container", "event": "create", "label": f"{LABEL_ROLE}=game"})
+        self.targets = targets
+
     def count(self, run_id: str) -> Counter[tuple[str, str]]:
         counted: Counter[tuple[str, str]] = Counter()
-        for labels in list(self._labels):
-            if labels.get(LABEL_RUN_ID, "").startswith(run_id) and labels.get(LABEL_TEST) != "replay":
+        for labels in map(_labels, self.of_run(run_id)):
+            if labels.get(LABEL_TEST) != "replay":
                 target = next(name for name in self.targets if f"-{name}-" in labels["name"])
                 counted[(target, labels.get(LABEL_TEST, "?"))] += 1
         return counted
+
+
+def _labels(event: dict[str, Any]) -> dict[str, str]:
+    return dict(event["Actor"]["Attributes"])

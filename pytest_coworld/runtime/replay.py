@@ -1,15 +1,21 @@
 """`ReplayServer`: the game image in replay mode against a finished episode's replay, on 127.0.0.1.
 
 Classic games get `COGAME_REPLAY_SERVER=1` (viewer `/clients/replay?uri=U`, websocket `/replay?uri=U`);
-current games get `COGAME_LOAD_REPLAY_URI=U` (viewer `/client/replay`, websocket `/replay`). The replay file
-is mounted read-only at `/coworld/<replay file>` and U is its `file://` URI. Games with a static
-`game.replay_viewer.bundle` have no replay mode.
+current games get `COGAME_LOAD_REPLAY_URI=U` (viewer `/client/replay`, websocket `/replay`). A copy of the
+replay file is mounted read-only at `/coworld-replay/<replay file>` (where the platform's runner mounts it)
+and U is its `file://` URI. Games with a static `game.replay_viewer.bundle` have no replay mode.
+
+`prepare()` makes everything that does not need the replay (network, front door, the game's container,
+created but not started), so that a caller who knows a replay is coming can pay for it beforehand; `start()`
+then only copies the replay in, starts the game and waits for `/healthz`.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
@@ -28,8 +34,10 @@ from pytest_coworld.runtime.outcome import log_tail
 from pytest_coworld.runtime.record import RECORD_FILE
 from pytest_coworld.runtime.run import RunContext
 from pytest_coworld.runtime.settings import DEFAULT_HEALTHZ_SECONDS, ResourceLimits
-from pytest_coworld.runtime.workspace import MOUNT_POINT, replay_file_name
+from pytest_coworld.runtime.workspace import replay_file_name
 from pytest_coworld.wire.image import ensure_relay_image
+
+REPLAY_MOUNT_POINT = "/coworld-replay"  # read-only, holding only the replay file
 
 
 class ReplayMode(StrEnum):
@@ -57,8 +65,6 @@ class ReplayServer:
         limits: ResourceLimits | None = None,
         healthz_timeout: float = DEFAULT_HEALTHZ_SECONDS,
     ) -> None:
-        if not replay_file.is_file():
-            raise ReplayNotSupported(f"no replay file at {replay_file}")
         self.run = run
         self.game_runnable = game
         self.replay_file = replay_file.resolve()
@@ -68,6 +74,8 @@ class ReplayServer:
         self.container: GameContainer | None = None
         self.door: ContainerHandle | None = None
         self.networks: EpisodeNetworks | None = None
+        self._mounted: Path | None = None  # the folder mounted at REPLAY_MOUNT_POINT
+        self._prepared = False
 
     @classmethod
     def for_manifest(
@@ -122,7 +130,7 @@ class ReplayServer:
 
     @property
     def replay_uri(self) -> str:
-        return f"file://{MOUNT_POINT}/{self.replay_file.name}"
+        return f"file://{REPLAY_MOUNT_POINT}/{self.replay_file.name}"
 
     @property
     def base_url(self) -> str:
@@ -151,21 +159,43 @@ class ReplayServer:
         )
         return {**self.game_runnable.env, "COGAME_HOST": "0.0.0.0", "COGAME_PORT": "8080", **mode_env}
 
-    def start(self) -> ReplayServer:
-        """Start the game behind its front door and wait for `/healthz`; raise ReplayServerUnhealthy (and
-        remove it) if not."""
+    def prepare(self) -> ReplayServer:
+        """Create the network, start the front door and create the game's container, at once (not before the
+        replay exists: the game is started by `start`); on failure remove what was made."""
+        if self._prepared:
+            return self
         name = self.run.resource_name("replay", uuid.uuid4().hex[:6])
         labels = self.run.identity.labels("replay")
         try:
             with self.run.creating():
                 relay_image = ensure_relay_image(self.run.client)
+                self._mounted = self.run.work_root / name
+                self._mounted.mkdir()
                 self.networks = EpisodeNetworks(self.run.client, name, labels, players=False).create()
                 door = front_door_spec(
                     f"{name}-door", relay_image, labels, name, self.networks, players=False
                 )
                 self.door = ContainerHandle(self.run.client, door)
                 self.container = GameContainer(self.run.client, self._game_spec(name, labels), self.door)
-                self.door.start()
+                with ThreadPoolExecutor(2) as pool:
+                    for made in [pool.submit(self.door.start), pool.submit(self.container.create)]:
+                        made.result()
+            self._prepared = True
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def start(self) -> ReplayServer:
+        """Start the game behind its front door on a copy of the replay (after `prepare`, which it does
+        when not done) and wait for `/healthz`; raise ReplayServerUnhealthy (and remove it) if not."""
+        if not self.replay_file.is_file():
+            raise ReplayNotSupported(f"no replay file at {self.replay_file}")
+        self.prepare()
+        assert self.container is not None and self._mounted is not None
+        try:
+            shutil.copyfile(self.replay_file, self._mounted / self.replay_file.name)
+            with self.run.creating():
                 self.container.start()
             health = self.container.wait_healthy(self.healthz_timeout, self.run.cancel)
         except BaseException:
@@ -186,7 +216,7 @@ class ReplayServer:
         return self
 
     def _game_spec(self, name: str, labels: dict[str, str]) -> ContainerSpec:
-        assert self.networks is not None
+        assert self.networks is not None and self._mounted is not None
         return ContainerSpec(
             name=name,
             image=self.game_runnable.image or "",
@@ -194,7 +224,7 @@ class ReplayServer:
             run=self.game_runnable.run,
             env=self._env(),
             network=self.networks.backend_name,
-            mounts={str(self.replay_file): {"bind": f"{MOUNT_POINT}/{self.replay_file.name}", "mode": "ro"}},
+            mounts={str(self._mounted): {"bind": REPLAY_MOUNT_POINT, "mode": "ro"}},
             limits=self.limits,
         )
 
@@ -202,11 +232,12 @@ class ReplayServer:
         return self.container.logs() if self.container else ""
 
     def close(self) -> None:
-        for handle in (self.container, self.door):
-            if handle is not None:
-                handle.remove()
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(ContainerHandle.remove, [h for h in (self.container, self.door) if h is not None]))
         if self.networks is not None:
             self.networks.remove()
+        if self._mounted is not None:
+            shutil.rmtree(self._mounted, ignore_errors=True)
 
     def __enter__(self) -> ReplayServer:
         return self.start()

@@ -35,8 +35,8 @@ def _first_message(url: str) -> dict[str, object]:
     [
         (
             False,
-            "/clients/replay?uri=file%3A%2F%2F%2Fcoworld%2Freplay.json",
-            "/replay?uri=file%3A%2F%2F%2Fcoworld%2Freplay.json",
+            "/clients/replay?uri=file%3A%2F%2F%2Fcoworld-replay%2Freplay.json",
+            "/replay?uri=file%3A%2F%2F%2Fcoworld-replay%2Freplay.json",
         ),
         (True, "/client/replay", "/replay"),
     ],

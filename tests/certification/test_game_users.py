@@ -7,7 +7,7 @@ from typing import Any, cast
 
 import pytest
 
-from pytest_coworld.probe_users import ProbeGameUsers
+from pytest_coworld.game_users import ProbeGameUsers
 
 
 @dataclass

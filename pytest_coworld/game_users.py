@@ -1,5 +1,6 @@
-"""Which collected checks still need each target's probe game, so that it is removed as soon as the last one
-has run instead of at the end of the session (its removal then overlaps the checks still running)."""
+"""What the collected checks use of each target's games: its probe game, removed as soon as the last check
+that uses it has run instead of at the end of the session (its removal then overlaps the checks still
+running), and its replay servers, made ready while the episode plays when a check will use them."""
 
 from __future__ import annotations
 
@@ -7,9 +8,19 @@ from collections.abc import Iterable
 
 import pytest
 
+from pytest_coworld.checks.catalog import REPLAY_SERVER_CHECKS, check_id_of
 from pytest_coworld.targets import target_id_of
 
 PROBE_FIXTURE = "coworld_game"
+
+
+def replay_server_targets(items: Iterable[pytest.Item]) -> set[str]:
+    """The targets of which a collected check observes a replay server."""
+    return {
+        target
+        for item in items
+        if (target := target_id_of(item)) is not None and check_id_of(item) in REPLAY_SERVER_CHECKS
+    }
 
 
 class ProbeGameUsers:
