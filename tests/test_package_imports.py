@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import pytest_coworld
+from pytest_coworld.examples import example_manifest_path
 
 PACKAGE_DIR = Path(pytest_coworld.__file__).parent
 HEAVY = ("httpx", "docker", "playwright", "rich", "websockets", "jsonschema", "pydantic", "typer")
@@ -189,7 +190,10 @@ def test_the_cli_imports_no_heavy_dependency_until_a_command_runs(statement: str
     assert [name for name in CLI_HEAVY if name in loaded] == []
 
 
-def test_certify_starts_pytest_before_it_imports_what_pytest_will_import() -> None:
+@pytest.mark.parametrize(
+    "arguments", [["--example", "paint"], [str(example_manifest_path("paint"))]], ids=["example", "path"]
+)
+def test_certify_starts_pytest_before_it_imports_what_pytest_will_import(arguments: list[str]) -> None:
     """`coworld certify` runs pytest in a process of its own: what it loads before starting it (the manifest
     models, jsonschema, Docker's client) would be loaded twice, one after the other."""
     statement = (
@@ -199,7 +203,7 @@ def test_certify_starts_pytest_before_it_imports_what_pytest_will_import() -> No
         "    print(json.dumps(sorted(sys.modules)))\n"
         "    raise SystemExit(0)\n"
         "subprocess.Popen = started\n"
-        "app(['certify', '--example', 'paint'])"
+        f"app(['certify', *{arguments!r}])"
     )
     output = subprocess.run([sys.executable, "-c", statement], capture_output=True, text=True, check=True)
     loaded = set(json.loads(output.stdout))

@@ -56,6 +56,10 @@ def manifest_reference(manifest: str | None, example: str | None, server: str | 
             fail(str(error), hint="`coworld example list` shows the bundled examples")
     if not manifest:
         fail("missing MANIFEST (a path, file:// or http(s):// URI, or a cow_… id), or --example NAME")
+    from pytest_coworld.platform.manifest_reference import is_coworld_id
+
+    if not is_coworld_id(manifest):  # a path or a URI: nothing to download (nor to import for it)
+        return manifest
     from pytest_coworld.platform.download import local_manifest_reference
     from pytest_coworld.platform.errors import PlatformError
     from pytest_coworld.platform.progress import PlainProgress

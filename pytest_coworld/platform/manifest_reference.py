@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_coworld.platform.client import PlatformClient
-from pytest_coworld.platform.credentials import load_token
 from pytest_coworld.platform.server import DEFAULT_SERVER, normalize_server
 
 COWORLD_ID_PREFIX = "cow_"
@@ -22,6 +20,9 @@ def resolve_manifest_reference(reference: str, server: str = DEFAULT_SERVER) -> 
     """
     if not is_coworld_id(reference):
         return reference
+    from pytest_coworld.platform.client import PlatformClient
+    from pytest_coworld.platform.credentials import load_token
+
     normalized = normalize_server(server)
     with PlatformClient(normalized, load_token(normalized)) as client:
         return client.get_coworld(reference).manifest
