@@ -106,8 +106,9 @@ def make_coworld_player(coworld_game: ProbeGame) -> Callable[[int], PlayerContai
 @pytest.fixture
 def coworld_replay_mode(coworld_episode: MainEpisode) -> str:
     """The replay mode to start: the generation of routes the game serves (`current` when it serves both)."""
-    served = coworld_episode.client_routes("player").served_by
-    return "current" if "current" in served or not served else "classic"
+    from pytest_coworld.certification.replay import viewed_replay_mode
+
+    return viewed_replay_mode(coworld_episode.client_routes("player").served_by)
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@
 - `probe_game_probes(options, episode_artifacts_dir)` for `ProbeGame`: each gets the healthy probe game (the
   player page needs its probe slot and token, and the probe game's own episode may be over by check time);
   checks read the results with `coworld_game.live_result(name)`.
+- `replay_viewer_probe(options, episode_artifacts_dir)` for `CertificationRun`: gets the replay viewer's URL
+  as soon as the replay server is healthy; the check reads the result with `coworld_run.replay_viewer_seen()`.
 
 Asking for either starts launching the browser at once, so it is up when the games are healthy.
 """
@@ -31,6 +33,7 @@ from pytest_coworld.failures import CheckBlocked
 from pytest_coworld.options import CoworldOptions
 from pytest_coworld.probes.routes import probe_client
 
+REPLAY_VIEWER = "browser.replay_viewer"
 GLOBAL_VIEWER = "browser.global_viewer"
 GLOBAL_ADDRESS = "browser.global_address"
 PLAYER_PAGE = "browser.player_page"
@@ -98,6 +101,21 @@ def probe_game_probes(
         PLAYER_ADDRESS: partial(probe_player_address, folder=folder),
     }
     return _selected(probes, options)
+
+
+def replay_viewer_probe(
+    options: CoworldOptions, episode_artifacts_dir: Path
+) -> Callable[[str], ViewerObservation] | None:
+    """The replay viewer's probe, `probe(viewer_url)`, when its check is selected."""
+    folder = browser_artifacts_dir(episode_artifacts_dir)
+    probe = partial(watch_replay_viewer, folder=folder)
+    return _selected({REPLAY_VIEWER: probe}, options).get(REPLAY_VIEWER)
+
+
+def watch_replay_viewer(viewer_url: str, folder: Path) -> ViewerObservation:
+    """Open the replay viewer of a replay server and watch it draw and advance."""
+    artifacts = PageArtifacts(folder, "replay_viewer")
+    return shared_session().call(watch_viewer, viewer_url, artifacts, True, timeout=PROBE_SECONDS)
 
 
 def page_url(base_url: str, contract: str, client: str, query: list[tuple[str, str]]) -> str:

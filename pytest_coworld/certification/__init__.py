@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import CancelledError, Future
 from contextlib import suppress
 from pathlib import Path
 
-from pytest_coworld.browser.live import live_probes, probe_game_probes
-from pytest_coworld.certification.main_episode import MainEpisode, PlayHooks, Viewers
+from pytest_coworld.browser.live import PROBE_SECONDS, live_probes, probe_game_probes, replay_viewer_probe
+from pytest_coworld.browser.observations import ViewerObservation
+from pytest_coworld.certification.main_episode import (
+    OBSERVATION_SLACK,
+    MainEpisode,
+    PlayHooks,
+    Viewers,
+    resolve,
+)
 from pytest_coworld.certification.probe_game import ProbeGame, TokenProbe
-from pytest_coworld.certification.replay import ReplayHandle, ReplayServers
+from pytest_coworld.certification.replay import ReplayHandle, ReplayServers, viewed_replay_mode
 from pytest_coworld.failures import CheckBlocked, NotApplicable
 from pytest_coworld.options import CoworldOptions
 from pytest_coworld.runtime.episode import Episode
@@ -54,6 +62,8 @@ class CertificationRun:
         self._replays = ReplayServers(self.context, self.loaded, options.healthz_timeout, options.limits)
         self._replays_wanted = replays_wanted  # whether a collected check will use the replay servers
         self._background: list[threading.Thread] = []  # a probe game being removed
+        self._viewer_probe: Callable[[str], ViewerObservation] | None = None
+        self._replay_viewer: tuple[str, Future[ViewerObservation]] | None = None  # (mode, watched early)
         self._lock = threading.Lock()
         self._closed = False
 
@@ -74,8 +84,13 @@ class CertificationRun:
             episode_dir = self.artifacts_dir / "episode"
             browser_main = live_probes(self.options, episode_dir)
             browser_probe = probe_game_probes(self.options, episode_dir)
+            self._viewer_probe = replay_viewer_probe(self.options, episode_dir)
             keep = self.options.keep_containers
-            hooks = PlayHooks(players_started=self._players_started, game_ended=self._start_replays)
+            hooks = PlayHooks(
+                players_started=self._players_started,
+                game_ended=self._start_replays,
+                before_removal=self._let_replays_start,
+            )
             self._main = MainEpisode(self.context, spec, episode_dir, contract, browser_main, not keep, hooks)
             self._probe = ProbeGame(self.context, spec, self.artifacts_dir / "probe", contract, browser_probe)
             self._main.start()
@@ -164,6 +179,41 @@ class CertificationRun:
             replay = workspace.read(workspace.replay_name, episode.game)
             if replay:
                 self._replays.start_with(replay)
+                self._watch_replay_viewer()
+
+    def _let_replays_start(self) -> None:
+        """The engine removes the episode's containers, or starts the replay servers, faster than both at
+        once: the replay servers, which the checks wait for, go first."""
+        self._replays.join(self.options.healthz_timeout + 30)
+
+    def _watch_replay_viewer(self) -> None:
+        """When its check is selected, open the replay viewer as soon as its replay server is healthy, on a
+        thread, while the other checks run (the check reads what it saw: `replay_viewer_seen`)."""
+        probe = self._viewer_probe
+        if probe is None:
+            return
+        mode = viewed_replay_mode(self.main.client_routes("player").served_by)
+        seen: Future[ViewerObservation] = Future()
+        self._replay_viewer = (mode, seen)
+
+        def watch() -> None:
+            handle = self._replays.started(mode)
+            if handle is None or handle.healthz_problem:
+                seen.cancel()  # the check reports it, from the replay server
+                return
+            resolve(seen, probe, handle.server.viewer_url)
+
+        threading.Thread(target=watch, name="coworld-replay-viewer", daemon=True).start()
+
+    def replay_viewer_seen(self, mode: str) -> ViewerObservation | None:
+        """What the replay viewer of `mode` showed when opened as soon as its server was healthy (raises what
+        that probe raised); None when it was not opened then."""
+        if self._replay_viewer is None or self._replay_viewer[0] != mode:
+            return None
+        seen = self._replay_viewer[1]
+        with suppress(CancelledError):
+            return seen.result(timeout=PROBE_SECONDS + OBSERVATION_SLACK)
+        return None
 
     def close(self, keep: bool = False) -> None:
         """Remove everything this run started (with `keep`, leave the containers for debugging); once, after

@@ -59,11 +59,13 @@ connected, so even a one-second episode is watched from its start."""
 
 @dataclass(frozen=True)
 class PlayHooks:
-    """What the certification run does at two moments of the episode, on the episode's thread (so briefly):
-    once its players have started, and once its game has exited (before anything is collected or removed)."""
+    """What the certification run does at three moments of the episode, on the episode's thread: once its
+    players have started and once its game has exited, before anything is collected (both briefly), and
+    before its containers are removed (the removal may wait for what must not compete with it)."""
 
     players_started: Callable[[], None] = lambda: None
     game_ended: Callable[[Episode], None] = lambda episode: None
+    before_removal: Callable[[], None] = lambda: None
 
 
 @dataclass(frozen=True)
@@ -248,6 +250,7 @@ class MainEpisode:
                 self._play_with_probes()
             self._result.set_result(episode.finish())
             if self.remove_when_done:  # the checks read the result and the artifacts, not the containers
+                self._hooks.before_removal()
                 episode.close()
         except BaseException as error:  # the observations must always resolve: hand the error to the checks
             futures: list[Future[Any]] = [self._healthz, self._routes, self._viewers, self._result]

@@ -27,6 +27,12 @@ HINTS = {
 }
 
 
+def viewed_replay_mode(served: list[str]) -> str:
+    """The replay mode whose viewer the browser opens: the generation of routes the game serves (`current`
+    when it serves both, or none)."""
+    return "current" if "current" in served or not served else "classic"
+
+
 @dataclass(frozen=True)
 class FrameObservation:
     url: str
@@ -135,6 +141,12 @@ class ReplayServers:
                     self._create(modes)
                 self._on_threads(ReplayHandle.ensure_started)
         return self._handles[mode].ensure_started()
+
+    def started(self, mode: str) -> ReplayHandle | None:
+        """The server of `mode` once its start has ended (None when this run has none of that mode)."""
+        with self._lock:
+            handle = self._handles.get(mode)
+        return handle.ensure_started() if handle is not None else None
 
     def join(self, seconds: float) -> None:
         """Wait for the servers still being prepared or started (a server starting would outlive removal)."""
