@@ -48,7 +48,7 @@ class EngineEvents:
 
     def of_run(self, run_id: str) -> list[dict[str, Any]]:
         """The events of run `run_id` and its per-target runs (their run ids start with it), in order."""
-        return [e for e in list(self.events) if _labels(e).get(LABEL_RUN_ID, "").startswith(run_id)]
+        return [e for e in list(self.events) if event_labels(e).get(LABEL_RUN_ID, "").startswith(run_id)]
 
 
 class GamesCreated(EngineEvents):
@@ -62,12 +62,13 @@ class GamesCreated(EngineEvents):
 
     def count(self, run_id: str) -> Counter[tuple[str, str]]:
         counted: Counter[tuple[str, str]] = Counter()
-        for labels in map(_labels, self.of_run(run_id)):
+        for labels in map(event_labels, self.of_run(run_id)):
             if labels.get(LABEL_TEST) != "replay":
                 target = next(name for name in self.targets if f"-{name}-" in labels["name"])
                 counted[(target, labels.get(LABEL_TEST, "?"))] += 1
         return counted
 
 
-def _labels(event: dict[str, Any]) -> dict[str, str]:
+def event_labels(event: dict[str, Any]) -> dict[str, str]:
+    """The attributes of an event's container: its name and its labels."""
     return dict(event["Actor"]["Attributes"])

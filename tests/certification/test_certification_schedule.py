@@ -10,7 +10,7 @@ import pytest
 from certification_runs import Certification
 
 from pytest_coworld.examples import example_manifest_path
-from pytest_coworld.runtime.engine_events import EngineEvents
+from pytest_coworld.runtime.engine_events import EngineEvents, event_labels
 from pytest_coworld.runtime.labels import LABEL_ROLE, LABEL_RUN_ID, LABEL_TEST
 
 CONTAINER_EVENTS = {"type": "container", "label": LABEL_RUN_ID, "event": ["create", "start", "die"]}
@@ -22,16 +22,12 @@ def moments(events: list[dict[str, Any]], action: str, role: str, test: str | No
     return [
         int(event["timeNano"])
         for event in events
-        if event["Action"] == action and _role(event) == role and _labels(event).get(LABEL_TEST) == test
+        if event["Action"] == action and _role(event) == role and event_labels(event).get(LABEL_TEST) == test
     ]
 
 
-def _labels(event: dict[str, Any]) -> dict[str, str]:
-    return dict(event["Actor"]["Attributes"])
-
-
 def _role(event: dict[str, Any]) -> str:
-    labels = _labels(event)
+    labels = event_labels(event)
     return "door" if labels["name"].endswith("-door") else labels.get(LABEL_ROLE, "")
 
 
