@@ -11,7 +11,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ LATE_VIEWER_AFTER_MESSAGES = (
 )
 LATE_VIEWER_AFTER_SECONDS = 10.0  # or, for a game that sends little, this long after the players started
 LATE_VIEWER_FIRST_MESSAGE = 5.0
+CLIENTS = ("player", "global")
 OBSERVATION_SLACK = 30.0  # extra wait, beyond the episode's own timeouts, before giving up on a result
 
 LiveProbe = Callable[[str, Callable[[], None]], Any]
@@ -255,8 +257,7 @@ class MainEpisode:
         except BaseException as error:  # the observations must always resolve: hand the error to the checks
             futures: list[Future[Any]] = [self._healthz, self._routes, self._viewers, self._result]
             for future in [*futures, *self._live.values()]:
-                if not future.done():
-                    future.set_exception(error)
+                _settle(future, None, error)  # a probe's own outcome, set first, stays
         finally:
             self._play_began.set()
 
@@ -314,10 +315,7 @@ class MainEpisode:
         return attached
 
     def _probe_routes(self, base: str) -> None:
-        try:
-            self._routes.set_result({client: probe_client(base, client) for client in ("player", "global")})
-        except Exception as error:  # a probe failure is handed to the checks that read it
-            self._routes.set_exception(error)
+        resolve(self._routes, lambda url: {client: probe_client(url, client) for client in CLIENTS}, base)
 
     def _join_late(self, global_url: str, early: Viewer) -> Viewer | None:
         game = self.episode.game
@@ -335,11 +333,22 @@ class MainEpisode:
 
 
 def resolve(future: Future[Any], probe: Callable[[Any], Any], argument: Any) -> None:
-    """Run `probe(argument)` into `future`: its value, or the error it raised."""
+    """Run `probe(argument)` into `future`: its value, or the error it raised. A future the episode already
+    resolved (with the error that ended it, while the probe ran) keeps that error."""
     try:
-        future.set_result(probe(argument))
+        outcome: tuple[Any, BaseException | None] = (probe(argument), None)
     except BaseException as error:  # handed to the check that reads it
-        future.set_exception(error)
+        outcome = (None, error)
+    _settle(future, *outcome)
+
+
+def _settle(future: Future[Any], value: Any, error: BaseException | None) -> None:
+    """Resolve `future` with `error`, else `value`, unless another thread resolved it first."""
+    with suppress(InvalidStateError):
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
 
 
 def _wait_until(condition: Any, seconds: float) -> None:
