@@ -26,7 +26,7 @@ def containers_created(docker_client: Any, run_id: str, since: float) -> list[st
 
 
 def containers_left(docker_client: Any, run_id: str) -> list[str]:
-    labelled = docker_client.containers.list(all=True, filters={"label": LABEL_RUN_ID})
+    labelled = docker_client.containers.list(all=True, filters={"label": LABEL_RUN_ID}, ignore_removed=True)
     return [c.name for c in labelled if c.labels[LABEL_RUN_ID].startswith(run_id)]
 
 

@@ -90,5 +90,7 @@ def test_a_dead_worker_ends_the_session_and_spares_the_others_containers(
     verdicts = {c["target"]: c["verdict"] for c in results["certifications"]}
     assert sorted(verdicts.values()) == ["certified", "incomplete"], output[-3000:]
     assert results["verdict"] == "incomplete"
-    leftovers = docker_client.containers.list(all=True, filters={"label": f"{LABEL_RUN_ID}"})
+    leftovers = docker_client.containers.list(
+        all=True, filters={"label": f"{LABEL_RUN_ID}"}, ignore_removed=True
+    )
     assert [c.name for c in leftovers if c.labels[LABEL_RUN_ID].startswith(results["run_id"])] == []
