@@ -22,6 +22,7 @@ import httpx
 
 from pytest_coworld.certification.main_episode import resolve
 from pytest_coworld.failures import CheckBlocked, NotApplicable
+from pytest_coworld.probes.routes import http_get
 from pytest_coworld.probes.sockets import Attempt, attempt
 from pytest_coworld.runtime.containers import PlayerContainer
 from pytest_coworld.runtime.episode import Episode
@@ -159,9 +160,7 @@ class ProbeGame:
     def _healthz_problem(self) -> str | None:
         """None when the game still answers `GET /healthz` with 200, else what it did instead."""
         try:
-            status = httpx.get(
-                f"{self.base_url}/healthz", timeout=HEALTHZ_SECONDS, trust_env=False
-            ).status_code
+            status = http_get(f"{self.base_url}/healthz", HEALTHZ_SECONDS).status_code
         except httpx.HTTPError as error:
             return f"GET /healthz failed: {type(error).__name__}: {error}"
         return None if status == 200 else f"GET /healthz answered HTTP {status}"
