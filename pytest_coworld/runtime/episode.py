@@ -17,9 +17,10 @@ nothing; a config that does not fit the schema raises `EpisodeSetupError`; a can
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
@@ -83,6 +84,7 @@ class Episode:
         self.workspace: Workspace | None = None
         self.game: GameContainer | None = None
         self.players: dict[int, PlayerContainer] = {}
+        self._created_players: Future[dict[int, PlayerContainer]] | None = None  # made while the game boots
         self.relay: WireRecorder | None = None
         self.transcript: Transcript | None = None
         self._player_addresses: dict[int, str | None] = {}
@@ -149,6 +151,9 @@ class Episode:
             with ThreadPoolExecutor(2) as pool:
                 for started in [pool.submit(self.game.start), pool.submit(self.relay.start)]:
                     started.result()
+        if not self.failed:
+            self._created_players = Future()
+            threading.Thread(target=self._create_players, name=f"players-of-{self.id}", daemon=True).start()
         return not self.failed
 
     def wait_healthy(self) -> bool:
@@ -168,8 +173,13 @@ class Episode:
         started: list[PlayerContainer] = []
         with self._phase(Phase.STARTING_PLAYERS, "players_start"), self._recording_failures():
             self._require_relay()
+            created = self._take_created_players()
             for slot in chosen:
-                self.players[slot] = PlayerContainer(self.run.client, self._player_spec(slot), slot)
+                self.players[slot] = (
+                    created.pop(slot)
+                    if slot in created
+                    else PlayerContainer(self.run.client, self._player_spec(slot), slot)
+                )
                 self.players[slot].on_exit = self._player_exited
                 self.observer.slot_changed(self.id, slot, SlotState.STARTING)
             with ThreadPoolExecutor(PARALLEL_DOCKER_CALLS) as pool:
@@ -205,7 +215,8 @@ class Episode:
         """Remove every container and network of this episode and its workspace (best effort: what is left
         here, the run's own cleanup and the guard remove later)."""
         self.observer.phase_changed(self.id, Phase.CLEANING_UP)
-        handles: list[ContainerHandle] = [*self.players.values(), *([self.game] if self.game else [])]
+        handles: list[ContainerHandle] = [*self.players.values(), *self._take_created_players().values()]
+        handles += [self.game] if self.game else []
         handles += [self.relay.handle] if self.relay else []
         with ThreadPoolExecutor(PARALLEL_DOCKER_CALLS) as pool:
             list(pool.map(_remove_quietly, handles))
@@ -319,6 +330,32 @@ class Episode:
         self._player_addresses[player.slot] = self._address(player)
         self.observer.slot_changed(self.id, player.slot, SlotState.RUNNING)
         return player
+
+    def _create_players(self) -> None:
+        """Create every slot's player container, not started, while the game boots: `start_players` then
+        only starts them. A slot whose container could not be made here is made, and its error reported,
+        by `start_players`."""
+
+        def create(slot: int) -> PlayerContainer:
+            player = PlayerContainer(self.run.client, self._player_spec(slot), slot)
+            with self.run.creating():
+                player.create()
+            return player
+
+        assert self._created_players is not None
+        made: dict[int, Future[PlayerContainer]] = {}
+        try:
+            with ThreadPoolExecutor(PARALLEL_DOCKER_CALLS) as pool:
+                made = {slot: pool.submit(create, slot) for slot in range(self.slot_count)}
+        finally:
+            self._created_players.set_result(
+                {slot: future.result() for slot, future in made.items() if future.exception() is None}
+            )
+
+    def _take_created_players(self) -> dict[int, PlayerContainer]:
+        """The created player containers that no slot has taken yet, by slot (waits for their creation);
+        the caller pops what it takes."""
+        return {} if self._created_players is None else self._created_players.result()
 
     def _address(self, player: PlayerContainer) -> str | None:
         """The player's address on the players' network: the relay sees its connections come from it."""
