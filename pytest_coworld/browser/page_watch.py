@@ -164,14 +164,16 @@ class PageWatch:
         """Deliver the held websocket messages to the page."""
         await self.page.evaluate("window.__coworld.release()")
 
-    async def finish(self, artifacts: PageArtifacts) -> PageObservation:
-        """Save the screenshot and console log, close the page, and return what was seen."""
+    async def finish(self, artifacts: PageArtifacts, just_shot: bool = False) -> PageObservation:
+        """Save the screenshot (a new one, unless the caller `just_shot` the page) and the console log, close
+        the page, and return what was seen."""
         from playwright.async_api import Error as PlaywrightError
 
         sockets = await self.sockets()
         artifacts.folder.mkdir(parents=True, exist_ok=True)
         try:
-            await self.screenshot()
+            if not (just_shot and self.last_screenshot is not None):
+                await self.screenshot()
         except PlaywrightError as error:
             self._note(f"no screenshot: {error}")
         if self.last_screenshot is not None:

@@ -162,7 +162,7 @@ async def _watch_changes(
             note = f"watched for {WATCH_SECONDS:.0f} s"
             break
     frames, _ = await _frames(watch)
-    page = await watch.finish(artifacts)
+    page = await watch.finish(artifacts, just_shot=True)  # the last sample is the page as it ended
     return ViewerObservation(page, True, changes >= 1, changes >= 2, frames - released_at, None, note)
 
 
