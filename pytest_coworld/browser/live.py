@@ -1,7 +1,7 @@
 """The browser's live probes: page probes that run while the games play, not when their checks run.
 
-- `live_probes(options, episode_artifacts_dir)` for `MainEpisode`: each gets the certification game's base
-  URL once it is healthy (the live viewer must be watched while the episode plays); checks read the results
+- `live_probes(options, episode_artifacts_dir)` for `MainEpisode`: each gets the certification episode once
+  its game is healthy (the live viewer must be watched while the episode plays); checks read the results
   with `coworld_episode.live_result(name)`.
 - `probe_game_probes(options, episode_artifacts_dir)` for `ProbeGame`: each gets the healthy probe game (the
   player page needs its probe slot and token, and the probe game's own episode may be over by check time);
@@ -31,7 +31,7 @@ from pytest_coworld.browser.session import shared_session
 from pytest_coworld.browser.urls import PROBE_PARAM, client_page_url, route_generation
 from pytest_coworld.failures import CheckBlocked
 from pytest_coworld.options import CoworldOptions
-from pytest_coworld.probes.routes import probe_client
+from pytest_coworld.probes.routes import ClientRoutes, probe_client
 
 REPLAY_VIEWER = "browser.replay_viewer"
 GLOBAL_VIEWER = "browser.global_viewer"
@@ -39,6 +39,15 @@ GLOBAL_ADDRESS = "browser.global_address"
 PLAYER_PAGE = "browser.player_page"
 PLAYER_ADDRESS = "browser.player_address"
 PROBE_SECONDS = 90.0
+
+
+class LiveEpisodeView(Protocol):
+    """What the live probes use of `MainEpisode`."""
+
+    @property
+    def base_url(self) -> str: ...
+
+    def client_routes(self, client: str) -> ClientRoutes: ...
 
 
 class ProbeGameView(Protocol):
@@ -81,14 +90,17 @@ def launch_early(options: CoworldOptions) -> None:
 def live_probes(
     options: CoworldOptions, episode_artifacts_dir: Path
 ) -> dict[str, Callable[[str, Callable[[], None]], Any]]:
-    """The certification game's live probes of the selected browser checks: `probe(base_url, attached)`,
+    """The certification game's live probes of the selected browser checks: `probe(main_episode, attached)`,
     where the probe calls `attached()` once its page is connected, before the players are started."""
     folder = browser_artifacts_dir(episode_artifacts_dir)
     probes = {
         GLOBAL_VIEWER: partial(watch_live_viewer, folder=folder, contract=options.contract),
         GLOBAL_ADDRESS: partial(probe_global_address, folder=folder, contract=options.contract),
     }
-    return _selected(probes, options)
+    selected = _selected(probes, options)
+    if selected:  # their pages open as the game becomes healthy, and the players wait for them
+        shared_session().make_spare_pages([name == GLOBAL_VIEWER for name in selected])  # the viewer holds
+    return selected
 
 
 def probe_game_probes(
@@ -112,15 +124,27 @@ def replay_viewer_probe(
     return _selected({REPLAY_VIEWER: probe}, options).get(REPLAY_VIEWER)
 
 
+def expect_replay_viewer() -> None:
+    """The replay viewer is about to be opened (its server is starting): make its page ahead."""
+    shared_session().make_spare_pages([True])
+
+
 def watch_replay_viewer(viewer_url: str, folder: Path) -> ViewerObservation:
     """Open the replay viewer of a replay server and watch it draw and advance."""
     artifacts = PageArtifacts(folder, "replay_viewer")
     return shared_session().call(watch_viewer, viewer_url, artifacts, True, timeout=PROBE_SECONDS)
 
 
-def page_url(base_url: str, contract: str, client: str, query: list[tuple[str, str]]) -> str:
-    """The client page of the generation the game serves (blocked when it serves none)."""
-    routes = probe_client(base_url, client)
+def page_url(
+    base_url: str,
+    contract: str,
+    client: str,
+    query: list[tuple[str, str]],
+    routes: ClientRoutes | None = None,
+) -> str:
+    """The client page of the generation the game serves (blocked when it serves none); `routes`: the client's
+    routes when already probed."""
+    routes = routes or probe_client(base_url, client)
     generation = route_generation(routes.served_by, contract)
     if generation is None:
         raise CheckBlocked(f"the game serves no {client} page (routes.{client}_client: {routes.describe()})")
@@ -154,10 +178,10 @@ def probe_player_address(game: ProbeGameView, folder: Path) -> AddressObservatio
 
 
 def watch_live_viewer(
-    base_url: str, attached: Callable[[], None], folder: Path, contract: str
+    episode: LiveEpisodeView, attached: Callable[[], None], folder: Path, contract: str
 ) -> ViewerObservation:
     """Open the live viewer before play and watch it draw the frames it receives once play starts."""
-    url = page_url(base_url, contract, "global", [])
+    url = page_url(episode.base_url, contract, "global", [], episode.client_routes("global"))
     artifacts = PageArtifacts(folder, "global_viewer")
     return shared_session().call(
         watch_viewer, url, artifacts, False, attached=attached, timeout=PROBE_SECONDS
@@ -165,10 +189,10 @@ def watch_live_viewer(
 
 
 def probe_global_address(
-    base_url: str, attached: Callable[[], None], folder: Path, contract: str
+    episode: LiveEpisodeView, attached: Callable[[], None], folder: Path, contract: str
 ) -> AddressObservation:
     """Open the live viewer with `address=` pointing at our own endpoint: where does it connect?"""
-    url = page_url(base_url, contract, "global", [PROBE_PARAM])
+    url = page_url(episode.base_url, contract, "global", [PROBE_PARAM], episode.client_routes("global"))
     artifacts = PageArtifacts(folder, "global_address")
     return shared_session().call(
         probe_address, url, "global", artifacts, attached=attached, timeout=PROBE_SECONDS

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from pytest_coworld.browser.observations import PageArtifacts, PageObservation, SocketSeen
 
@@ -27,6 +29,36 @@ NAVIGATION_ATTEMPTS = 4  # Docker adds and removes bridges and veths as games st
 NETWORK_SETTLE_SECONDS = 0.5
 POLL_SECONDS = 0.05
 FIRST_FRAME_CHARS = 65_536
+
+BlankPage = tuple["BrowserContext", "Page"]
+_spare_pages: WeakKeyDictionary[Browser, dict[bool, list[asyncio.Task[BlankPage]]]] = WeakKeyDictionary()
+
+
+async def _blank_page(browser: Browser, hold: bool) -> BlankPage:
+    """A fresh context with our hooks installed (`hold`: incoming websocket messages wait), and its page."""
+    context = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    await context.add_init_script(HOOKS_JS.replace("__HOLD__", "true" if hold else "false"))
+    return context, await context.new_page()
+
+
+def make_spare_pages(browser: Browser, holds: Iterable[bool]) -> None:
+    """Start making blank pages, on the browser's running loop, for pages about to be opened (one per
+    `hold` given): `PageWatch.open` then takes one and only navigates (a context and a page cost about
+    0.1 s, which is then spent while the game boots, not while play waits for the page)."""
+    spares = _spare_pages.setdefault(browser, {})
+    for hold in holds:
+        task = asyncio.get_running_loop().create_task(_blank_page(browser, hold))
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())  # a failed one is not taken
+        spares.setdefault(hold, []).append(task)
+
+
+async def _page(browser: Browser, hold: bool) -> BlankPage:
+    """A spare blank page of this `hold`, when one was made and it worked; else a new one."""
+    waiting = _spare_pages.get(browser, {}).get(hold)
+    while waiting:
+        with suppress(Exception):
+            return await waiting.pop(0)
+    return await _blank_page(browser, hold)
 
 
 @dataclass
@@ -63,9 +95,8 @@ class PageWatch:
     @classmethod
     async def open(cls, browser: Browser, url: str, hold: bool = False) -> PageWatch:
         """Open `url` in a fresh context; with `hold`, incoming websocket messages wait for `release()`."""
-        context = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
-        await context.add_init_script(HOOKS_JS.replace("__HOLD__", "true" if hold else "false"))
-        watch = cls(context, await context.new_page(), url)
+        context, page = await _page(browser, hold)
+        watch = cls(context, page, url)
         await watch._navigate()
         return watch
 

@@ -74,6 +74,19 @@ class BrowserSession:
         future = asyncio.run_coroutine_threadsafe(probe(browser, *args, **kwargs), self._loop)
         return future.result(timeout=timeout)
 
+    def make_spare_pages(self, holds: list[bool]) -> None:
+        """Make blank pages ahead, in the background once the browser is up, for pages about to be opened
+        (`page_watch.make_spare_pages`)."""
+        from pytest_coworld.browser.page_watch import make_spare_pages
+
+        async def make() -> None:
+            ready = self.start()._ready
+            assert ready is not None
+            _, browser = await asyncio.wrap_future(ready)
+            make_spare_pages(browser, holds)
+
+        asyncio.run_coroutine_threadsafe(make(), self._loop)
+
     async def _launch(self) -> tuple[BrowserLocation, Browser]:
         try:
             from playwright.async_api import Error as PlaywrightError

@@ -14,7 +14,13 @@ from concurrent.futures import CancelledError, Future
 from contextlib import suppress
 from pathlib import Path
 
-from pytest_coworld.browser.live import PROBE_SECONDS, live_probes, probe_game_probes, replay_viewer_probe
+from pytest_coworld.browser.live import (
+    PROBE_SECONDS,
+    expect_replay_viewer,
+    live_probes,
+    probe_game_probes,
+    replay_viewer_probe,
+)
 from pytest_coworld.browser.observations import ViewerObservation
 from pytest_coworld.certification.main_episode import (
     OBSERVATION_SLACK,
@@ -193,6 +199,7 @@ class CertificationRun:
         if probe is None:
             return
         mode = viewed_replay_mode(self.main.client_routes("player").served_by)
+        expect_replay_viewer()
         seen: Future[ViewerObservation] = Future()
         self._replay_viewer = (mode, seen)
 

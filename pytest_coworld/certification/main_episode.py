@@ -14,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
 from contextlib import suppress
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +51,14 @@ LATE_VIEWER_AFTER_MESSAGES = (
 )
 LATE_VIEWER_AFTER_SECONDS = 10.0  # or, for a game that sends little, this long after the players started
 LATE_VIEWER_FIRST_MESSAGE = 5.0
-CLIENTS = ("player", "global")
+CLIENTS = ("global", "player")  # the live pages wait for the global client's routes: probed first
 OBSERVATION_SLACK = 30.0  # extra wait, beyond the episode's own timeouts, before giving up on a result
 
-LiveProbe = Callable[[str, Callable[[], None]], Any]
-"""A probe that runs on its own thread while the episode plays: `probe(base_url, attached)`, started once the
-game is healthy. The players start only after every probe called `attached()` (or ended): its page is
-connected, so even a one-second episode is watched from its start."""
+LiveProbe = Callable[[Any, Callable[[], None]], Any]
+"""A probe that runs on its own thread while the episode plays: `probe(main_episode, attached)`, started once
+the game is healthy (it reads the episode's `base_url` and `client_routes`). The players start only after
+every probe called `attached()` (or ended): its page is connected, so even a one-second episode is watched
+from its start."""
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,7 @@ class MainEpisode:
         self.contract = contract
         self.slot_count = spec.slot_count
         self._healthz: Future[HealthzReport] = Future()
-        self._routes: Future[dict[str, ClientRoutes]] = Future()
+        self._routes: dict[str, Future[ClientRoutes]] = {client: Future() for client in CLIENTS}
         self._viewers: Future[Viewers] = Future()
         self._result: Future[EpisodeResult] = Future()
         self._play_began = threading.Event()  # the players were started, or the episode ended without them
@@ -195,7 +197,7 @@ class MainEpisode:
 
     def client_routes(self, client: str) -> ClientRoutes:
         self._require_healthy()
-        return self._wait(self._routes)[client]  # type: ignore[no-any-return]
+        return self._wait(self._routes[client])  # type: ignore[no-any-return]
 
     def viewers(self) -> Viewers:
         self._require_healthy()
@@ -255,8 +257,8 @@ class MainEpisode:
                 self._hooks.before_removal()
                 episode.close()
         except BaseException as error:  # the observations must always resolve: hand the error to the checks
-            futures: list[Future[Any]] = [self._healthz, self._routes, self._viewers, self._result]
-            for future in [*futures, *self._live.values()]:
+            futures: list[Future[Any]] = [self._healthz, self._viewers, self._result]
+            for future in [*futures, *self._routes.values(), *self._live.values()]:
                 _settle(future, None, error)  # a probe's own outcome, set first, stays
         finally:
             self._play_began.set()
@@ -281,7 +283,7 @@ class MainEpisode:
         episode = self.episode
         base = episode.base_url
         threading.Thread(target=self._probe_routes, args=(base,), daemon=True).start()
-        attached = [self._start_live_probe(name, probe, base) for name, probe in self._live_probes.items()]
+        attached = [self._start_live_probe(name, probe) for name, probe in self._live_probes.items()]
         global_url = base.replace("http://", "ws://") + "/global"
         early = Viewer(global_url)
         viewer_limit = self._limit
@@ -301,13 +303,13 @@ class MainEpisode:
         episode.wait_for_end()
         self._hooks.game_ended(episode)
 
-    def _start_live_probe(self, name: str, probe: LiveProbe, base: str) -> threading.Event:
+    def _start_live_probe(self, name: str, probe: LiveProbe) -> threading.Event:
         """Run `probe` on its own thread; the event is set once its page is attached, or the probe ended."""
         attached = threading.Event()
 
         def run() -> None:
             try:
-                resolve(self._live[name], lambda url: probe(url, attached.set), base)
+                resolve(self._live[name], lambda episode: probe(episode, attached.set), self)
             finally:
                 attached.set()
 
@@ -315,7 +317,8 @@ class MainEpisode:
         return attached
 
     def _probe_routes(self, base: str) -> None:
-        resolve(self._routes, lambda url: {client: probe_client(url, client) for client in CLIENTS}, base)
+        for client in CLIENTS:
+            resolve(self._routes[client], partial(probe_client, client=client), base)
 
     def _join_late(self, global_url: str, early: Viewer) -> Viewer | None:
         game = self.episode.game
