@@ -229,9 +229,13 @@ class CertificationRun:
             started, self._closed = self._main is not None and not self._closed, True
         if not started:
             return
+        self._replays.join(self.options.healthz_timeout + 30)
+        if not keep:  # the replay servers go beside the probe game's removal, not after it
+            removal = threading.Thread(target=self._replays.close, name="coworld-replay-removal", daemon=True)
+            removal.start()
+            self._background.append(removal)
         for work in self._background:
             work.join(timeout=self.options.healthz_timeout + 30)
-        self._replays.join(self.options.healthz_timeout + 30)
         if keep:
             self.context.detach()
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,6 +153,11 @@ class ReplayServers:
         """Wait for the servers still being prepared or started (a server starting would outlive removal)."""
         for thread in self._threads:
             thread.join(timeout=seconds)
+
+    def close(self) -> None:
+        """Remove every server, all at once (what is left, the run's own removal removes)."""
+        with suppress(Exception), ThreadPoolExecutor(max(1, len(self._handles))) as pool:
+            list(pool.map(ReplayHandle.close, list(self._handles.values())))
 
     def _create(self, modes: list[str]) -> None:
         for mode in modes:
