@@ -89,7 +89,7 @@ def launch_early(options: CoworldOptions) -> None:
 
 def live_probes(
     options: CoworldOptions, episode_artifacts_dir: Path
-) -> dict[str, Callable[[str, Callable[[], None]], Any]]:
+) -> dict[str, Callable[[LiveEpisodeView, Callable[[], None]], Any]]:
     """The certification game's live probes of the selected browser checks: `probe(main_episode, attached)`,
     where the probe calls `attached()` once its page is connected, before the players are started."""
     folder = browser_artifacts_dir(episode_artifacts_dir)
