@@ -25,6 +25,7 @@ HOOKS_JS = (Path(__file__).parent / "page_hooks.js").read_text(encoding="utf-8")
 VIEWPORT = {"width": 1024, "height": 768}
 NAVIGATION_SECONDS = 15.0
 NETWORK_CHANGED = "net::ERR_NETWORK_CHANGED"  # Chromium aborts loads when the host's interfaces change
+ERROR_PAGE = "chrome-error://chromewebdata/"  # where an aborted load lands, possibly during the next attempt
 NAVIGATION_ATTEMPTS = 4  # Docker adds and removes bridges and veths as games start and stop beside the page
 NETWORK_SETTLE_SECONDS = 0.5
 POLL_SECONDS = 0.05
@@ -103,6 +104,7 @@ class PageWatch:
     async def _navigate(self) -> None:
         from playwright.async_api import Error as PlaywrightError
 
+        network_changed = False
         for attempt in range(1, NAVIGATION_ATTEMPTS + 1):
             self._note(f"open {self.url}")
             try:
@@ -112,10 +114,17 @@ class PageWatch:
                 break
             except PlaywrightError as error:
                 first_line = str(error).strip().splitlines()[0]
-                if NETWORK_CHANGED not in first_line or attempt == NAVIGATION_ATTEMPTS:
+                # the error page of a load the network aborted can land during the next attempt
+                stale_error_page = network_changed and ERROR_PAGE in first_line
+                network_changed = network_changed or NETWORK_CHANGED in first_line
+                if not (NETWORK_CHANGED in first_line or stale_error_page) or attempt == NAVIGATION_ATTEMPTS:
                     self.load_problem = f"the page did not load: {first_line}"
                     return
-                self._note("the load was aborted by a network change on this host (not the game): again")
+                self._note(
+                    "the load was aborted by a network change on this host (not the game): again"
+                    if not stale_error_page
+                    else "the error page of the load the network aborted interrupted this one: again"
+                )
                 await asyncio.sleep(NETWORK_SETTLE_SECONDS)
         if response is not None and response.status >= 400:
             self.load_problem = f"GET {self.url} answered HTTP {response.status}"

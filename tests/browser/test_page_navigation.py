@@ -10,9 +10,10 @@ from typing import Any
 from playwright.async_api import Error as PlaywrightError
 
 from pytest_coworld.browser import page_watch
-from pytest_coworld.browser.page_watch import NAVIGATION_ATTEMPTS, NETWORK_CHANGED, PageWatch
+from pytest_coworld.browser.page_watch import ERROR_PAGE, NAVIGATION_ATTEMPTS, NETWORK_CHANGED, PageWatch
 
 URL = "http://127.0.0.1:9/clients/global"
+INTERRUPTED = f"Page.goto: Navigation to {URL} is interrupted by another navigation to {ERROR_PAGE}"
 
 
 class Page:
@@ -56,3 +57,17 @@ def test_a_network_that_keeps_changing_ends_the_attempts(monkeypatch: Any) -> No
     watch = navigate(page, monkeypatch)
     assert watch.load_problem is not None and NETWORK_CHANGED in watch.load_problem
     assert page.loads == NAVIGATION_ATTEMPTS
+
+
+def test_the_aborted_loads_error_page_interrupting_the_next_attempt_is_tried_again(monkeypatch: Any) -> None:
+    """Seen in CI: the network aborted a load, and its error page landed during the second attempt."""
+    page = Page(f"Page.goto: {NETWORK_CHANGED} at {URL}", INTERRUPTED)
+    watch = navigate(page, monkeypatch)
+    assert (watch.load_problem, page.loads) == (None, 3)
+
+
+def test_an_error_page_without_a_network_change_is_the_pages_problem(monkeypatch: Any) -> None:
+    page = Page(INTERRUPTED)
+    watch = navigate(page, monkeypatch)
+    assert watch.load_problem == f"the page did not load: {INTERRUPTED}"
+    assert page.loads == 1
