@@ -114,11 +114,14 @@ class CoworldSession:
                 threading.Thread(target=start, args=(target.id,), name=name, daemon=True).start()
 
     def close_runs(self, keep: bool = False) -> None:
-        """Remove every run's containers (with `keep`, leave them for debugging); a closed run is skipped."""
+        """Remove every run's containers, the runs all at once (with `keep`, leave them for debugging); a
+        closed run is skipped."""
+        from concurrent.futures import ThreadPoolExecutor
+
         with self._runs_lock:
             runs = list(self.runs.values())
-        for run in runs:
-            run.close(keep=keep)
+        with ThreadPoolExecutor(max(1, len(runs))) as pool:
+            list(pool.map(lambda run: run.close(keep=keep), runs))
 
     def collected(self, items: list[pytest.Item]) -> None:
         """Note what the collected checks use of each target's games (see `game_users`)."""
