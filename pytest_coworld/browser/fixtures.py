@@ -19,12 +19,17 @@ INSTALL_HINT = "install one with: python -m playwright install --with-deps chrom
 
 
 @pytest.fixture(scope="session")
-def coworld_browser_session() -> Iterator[BrowserSession]:
-    """The process's browser session (the live probes use the same one), closed at the end of the run."""
+def coworld_browser_session(pytestconfig: pytest.Config) -> Iterator[BrowserSession]:
+    """The process's browser session (the live probes use the same one), closed at the end of the run: on a
+    thread, beside the removal of the games and the reports, and waited for before pytest exits."""
+    import threading
+
     from pytest_coworld.browser.session import close_shared_session, shared_session
 
     yield shared_session()
-    close_shared_session()
+    closing = threading.Thread(target=close_shared_session, name="coworld-browser-close", daemon=True)
+    closing.start()
+    pytestconfig.add_cleanup(closing.join)
 
 
 @pytest.fixture
