@@ -15,17 +15,22 @@ into the artifacts folder and `data:` images. Everything from the game (logs, me
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import re
+import threading
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from pytest_coworld.checks.catalog import CATEGORIES, CHECKS
 from pytest_coworld.reporting.records import INCOMPLETE, VERDICT_WORDS
 from pytest_coworld.reporting.summary import OUTCOMES, observed, verdict_line
+
+if TYPE_CHECKING:
+    from jinja2 import Template
 
 TEMPLATES = Path(__file__).with_name("templates")
 TEMPLATE = "report.html.j2"
@@ -34,6 +39,7 @@ OTHER_CATEGORY = "Other"
 EMBED_LIMIT = 1024 * 1024  # a screenshot up to this size is embedded as a data: URI; a larger one is linked
 EMBED_BUDGET = 3 * 1024 * 1024  # all embedded screenshots together, before base64
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_TEMPLATE_LOCK = threading.Lock()
 PAGE_NAMES = {
     "player_page": "player page",
     "player_address": "player page (address)",
@@ -485,6 +491,24 @@ def shape_report(report: dict[str, Any], html_path: Path) -> dict[str, Any]:
 
 def render_html(report: dict[str, Any], html_path: Path) -> str:
     """The HTML page of `report`, linking artifacts relative to where it will be written (`html_path`)."""
+    return report_template().render(report=shape_report(report, html_path))
+
+
+def report_template() -> Template:
+    """The page's compiled template: importing Jinja and compiling it takes 0.2 s, done once per process (a
+    call while `prepare_report_template` compiles it waits for that)."""
+    with _TEMPLATE_LOCK:
+        return _compiled_template()
+
+
+def prepare_report_template() -> None:
+    """Compile the template on a thread now, while the process waits for something else (the removal of
+    the run's containers), instead of after it."""
+    threading.Thread(target=report_template, name="coworld-html-template", daemon=True).start()
+
+
+@functools.cache
+def _compiled_template() -> Template:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     environment = Environment(
@@ -494,7 +518,7 @@ def render_html(report: dict[str, Any], html_path: Path) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return environment.get_template(TEMPLATE).render(report=shape_report(report, html_path))
+    return environment.get_template(TEMPLATE)
 
 
 def write_html(report: dict[str, Any], html_path: Path) -> Path:

@@ -103,6 +103,15 @@ class ReportingPlugin:
         self.recorder.add(report)
 
     @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_teardown(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        """The last check's teardown removes the run's containers: the HTML page's template is compiled
+        meanwhile."""
+        if nextitem is None and self.session.is_controller and self.session.options.html:
+            from pytest_coworld.reporting.html_report import prepare_report_template
+
+            prepare_report_template()
+
+    @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if not self.session.is_controller or self.config.option.collectonly:
             return
