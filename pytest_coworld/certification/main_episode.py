@@ -64,8 +64,9 @@ from its start."""
 @dataclass(frozen=True)
 class PlayHooks:
     """What the certification run does at three moments of the episode, on the episode's thread: once its
-    players have started and once its game has exited, before anything is collected (both briefly), and
-    before its containers are removed (the removal may wait for what must not compete with it)."""
+    players have started and once its game has exited (before the players' exit is waited for, and anything
+    is collected; both briefly), and before its containers are removed (the removal may wait for what must
+    not compete with it)."""
 
     players_started: Callable[[], None] = lambda: None
     game_ended: Callable[[Episode], None] = lambda episode: None
@@ -300,8 +301,7 @@ class MainEpisode:
         played = time.monotonic() - players_started
         early.stop()  # a viewer left attached can keep a game lingering after the episode
         self._viewers.set_result(Viewers(early, late, ping.result(timeout=10), played))
-        episode.wait_for_end()
-        self._hooks.game_ended(episode)
+        episode.wait_for_end(game_ended=lambda: self._hooks.game_ended(episode))
 
     def _start_live_probe(self, name: str, probe: LiveProbe) -> threading.Event:
         """Run `probe` on its own thread; the event is set once its page is attached, or the probe ended."""

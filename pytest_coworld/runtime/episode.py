@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -188,13 +188,15 @@ class Episode:
         self._play_started = time.monotonic()
         return started
 
-    def wait_for_end(self) -> None:
-        """Wait until the game ends (exit, or results then a linger limit), then for the players to exit."""
+    def wait_for_end(self, game_ended: Callable[[], None] = lambda: None) -> None:
+        """Wait until the game ends (exit, or results then a linger limit), call `game_ended()`, then wait
+        for the players to exit."""
         if self.game is None or self.health is None or not self.health.healthy or self.failed:
             return
         self._play_started = self._play_started or time.monotonic()
         with self._phase(Phase.PLAYING, "play"), self._recording_failures():
             self._wait_for_game_end(self.game)
+        game_ended()
         with self._phase(Phase.WINDING_DOWN, "wind_down"), self._recording_failures():
             self._wait_for_players()
 
