@@ -9,7 +9,10 @@ measurement runs in a small wrapper process, so its CPU (user + sys) and peak RS
 and every process it waited for; containers are the engine's and count for neither. Any request of the
 platform's certifier to a server goes to a closed port on 127.0.0.1 (`--server`, and the proxy variables).
 
-Both run from compiled bytecode, as installed packages do (`compile_ours`).
+Both run as on a user's machine: without this machine's `PYTHONDONTWRITEBYTECODE=1` (under which our checkout
+would compile its modules, and pytest rewrite our checks, from source at every start, while the pip-installed
+platform certifier reads the bytecode compiled at install), after one unmeasured run of each that writes
+those caches and warms the engine's.
 
 Printed: the medians of wall, CPU and the peak RSS of the largest process, ours with and without the browser
 checks, and the ratios; plus our certification episode's phases (from its episode.json).
@@ -18,7 +21,6 @@ checks, and the ratios; plus our certification episode's phases (from its episod
 from __future__ import annotations
 
 import argparse
-import compileall
 import json
 import os
 import shutil
@@ -48,13 +50,6 @@ def platform_certifier(version: str) -> Path:
     return executable
 
 
-def compile_ours() -> None:
-    """Our package's bytecode, compiled as `pip install` compiles an installed package's (and the platform's
-    certifier's): run from a checkout under `PYTHONDONTWRITEBYTECODE=1`, Python would compile our modules from
-    source at every start instead, 0.1-0.2 s of each run that no user's install pays."""
-    compileall.compile_dir(REPO / "pytest_coworld", quiet=1)
-
-
 def measure(command: list[str], cwd: Path) -> dict[str, float]:
     """Run `command` in a wrapper process: wall seconds, CPU seconds, peak RSS (MiB), and its exit code."""
     wrapper = (
@@ -69,7 +64,7 @@ def measure(command: list[str], cwd: Path) -> dict[str, float]:
     finished = subprocess.run(
         [sys.executable, "-c", wrapper, *command],
         cwd=cwd,
-        env={**os.environ, **NO_OUTSIDE},
+        env={**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}, **NO_OUTSIDE},
         capture_output=True,
         text=True,
         check=True,
@@ -108,20 +103,22 @@ def main() -> None:
     parser.add_argument("--platform-version", default="0.1.64")
     args = parser.parse_args()
     build_example(args.example)
-    compile_ours()
     executable = platform_certifier(args.platform_version)
     kinds: dict[str, list[dict[str, float]]] = {"ours": [], "ours, no browser": [], "platform": []}
     with tempfile.TemporaryDirectory(prefix="coworld-side-by-side-") as tmp:
         root = Path(tmp)
+
+        def run(kind: str, label: str) -> dict[str, float]:
+            manifest = fresh_copy(args.example, root, f"{kind.replace(' ', '').replace(',', '-')}-{label}")
+            if kind == "platform":
+                return run_platform(executable, manifest, manifest.parent)
+            return run_ours(manifest, manifest.parent, browser=kind == "ours")
+
+        for kind in kinds:  # unmeasured: writes the bytecode caches, warms the engine
+            run(kind, "warm-up")
         for index in range(args.runs):
             for kind in kinds:
-                manifest = fresh_copy(
-                    args.example, root, f"{kind.replace(' ', '').replace(',', '-')}-{index}"
-                )
-                if kind == "platform":
-                    kinds[kind].append(run_platform(executable, manifest, manifest.parent))
-                else:
-                    kinds[kind].append(run_ours(manifest, manifest.parent, browser=kind == "ours"))
+                kinds[kind].append(run(kind, str(index)))
     platform = kinds["platform"]
     print(
         f"{args.example}, {args.runs} runs each, alternating; medians "

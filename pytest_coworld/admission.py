@@ -111,7 +111,7 @@ class CertifyCommand:
             child = subprocess.Popen(
                 self.argv(folder),
                 cwd=folder,
-                env={**os.environ, "TMPDIR": str(folder / "tmp")},
+                env={**os.environ, **_node_compile_cache(), "TMPDIR": str(folder / "tmp")},
                 stdout=sys.stderr if self.output_to_stderr else None,
                 process_group=0,
                 preexec_fn=_interrupt_with_parent,
@@ -134,6 +134,16 @@ class CertifyCommand:
         if verdict is None:
             return EXIT_HARNESS_ERROR
         return EXIT_CODES[verdict]
+
+
+def _node_compile_cache() -> dict[str, str]:
+    """Node's compile cache for Playwright's driver, in our cache folder (unless one is set): the driver then
+    starts from compiled code instead of compiling its JavaScript at each certification (0.05-0.1 s of CPU
+    while the game boots)."""
+    from pytest_coworld.provision.wheelhouse import cache_dir
+
+    folder = os.environ.get("NODE_COMPILE_CACHE") or str(cache_dir() / "node-compile-cache")
+    return {"NODE_COMPILE_CACHE": folder}
 
 
 def _absolute_manifest_option(argument: str) -> str:
