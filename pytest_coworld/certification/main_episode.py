@@ -292,7 +292,7 @@ class MainEpisode:
         ping: Future[str | None] = Future()
         threading.Thread(target=lambda: ping.set_result(ping_pong(global_url)), daemon=True).start()
         _wait_until(lambda: bool(early.messages or early.error), EARLY_VIEWER_WAIT)
-        _wait_until(lambda: all(event.is_set() for event in attached), LIVE_ATTACH_SECONDS)
+        _wait_for_all(attached, LIVE_ATTACH_SECONDS)
         episode.start_players()
         players_started = time.monotonic()
         self._play_began.set()
@@ -352,6 +352,14 @@ def _settle(future: Future[Any], value: Any, error: BaseException | None) -> Non
             future.set_exception(error)
         else:
             future.set_result(value)
+
+
+def _wait_for_all(events: list[threading.Event], seconds: float) -> None:
+    """Until every event is set, or `seconds` have passed (the players start the moment the last page is
+    attached: no polling interval is added)."""
+    deadline = time.monotonic() + seconds
+    for event in events:
+        event.wait(max(0.0, deadline - time.monotonic()))
 
 
 def _wait_until(condition: Any, seconds: float) -> None:
