@@ -323,7 +323,14 @@ def _environment() -> tuple[EnvironmentVariable, ...]:
         EnvironmentVariable(
             "COWORLD_CACHE_DIR",
             "Where the host-side wheelhouse for building the example images (`coworld example build`, "
-            "`scripts/bootstrap`) is kept, instead of `$XDG_CACHE_HOME/pytest-coworld/`.",
+            "`scripts/bootstrap`) and Node's compile cache for Playwright's driver are kept, instead of "
+            "`$XDG_CACHE_HOME/pytest-coworld/`.",
+        ),
+        EnvironmentVariable(
+            "NODE_COMPILE_CACHE",
+            "Node's compile cache, which `coworld certify` gives its pytest so that Playwright's driver "
+            "starts from compiled code (default: `node-compile-cache/` in the cache folder above; a value "
+            "already set is kept).",
         ),
         EnvironmentVariable(
             "GITHUB_OUTPUT",
