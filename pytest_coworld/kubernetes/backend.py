@@ -270,10 +270,23 @@ class _Episode:
                     OutcomeKind.EPISODE_TIMEOUT, f"the game did not end within {seconds:g} s", source="game"
                 )
             self._pause()
-        if problem := self._watch_players():
+        self._phase(Phase.WINDING_DOWN)
+        if problem := self._wait_for_players():
             return problem
         self.collected = self._collected()
         return self._judge(game or 0, self.collected.files)
+
+    def _wait_for_players(self) -> Outcome | None:
+        """After the game: each player's exit, for up to `player_exit` seconds, as on Docker (a player may
+        leave a moment after its game); one still running then is deleted with the episode."""
+        deadline = time.monotonic() + self.timeouts.seconds("player_exit")
+        while True:
+            if problem := self._watch_players():
+                return problem
+            ended = all(state in (SlotState.EXITED, SlotState.FAILED) for state in self.slots.values())
+            if ended or time.monotonic() >= deadline:
+                return None
+            self._pause()
 
     def _collected(self) -> Collected:
         """The collector's files, once it has printed them (it waits up to the game-exit timeout for the

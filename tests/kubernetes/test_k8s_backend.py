@@ -115,7 +115,9 @@ def role_grants() -> set[tuple[str, str]]:
 def test_an_episode_plays_end_to_end_through_the_official_client(
     standin: KubeStandinServer, run: RunContext, tmp_path: Path
 ) -> None:
-    spec = build_episode_spec(fake_manifest(), secret_env={"ECHO_SECRET": SECRET}, timeouts=TIMEOUTS)
+    # slot 0's player leaves 1.5 s after its game, as a correct player may: its exit is still waited for
+    manifest = fake_manifest(slot_env={0: {"FAKE_PLAYER_MODE": "slow_exit"}})
+    spec = build_episode_spec(manifest, secret_env={"ECHO_SECRET": SECRET}, timeouts=TIMEOUTS)
 
     observer = RecordingObserver()
 
@@ -137,6 +139,7 @@ def test_an_episode_plays_end_to_end_through_the_official_client(
     )
     assert observer.outcomes == ["completed"]
     assert record["scores"] == result.scores and record["exit_codes"]["game"] == 0
+    assert record["exit_codes"]["player-0"] == 0
     assert json.loads((tmp_path / "episode" / "results.json").read_text())["scores"] == result.scores
     game_log = (tmp_path / "episode" / "game.log").read_text()
     assert "slot 0 connected" in game_log and "slot 1 connected" in game_log

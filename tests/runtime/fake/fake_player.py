@@ -1,7 +1,7 @@
 """A fake Coworld player for the runtime tests: stdlib only, behaviour chosen by FAKE_PLAYER_MODE.
 
 It connects to the URL in COWORLD_PLAYER_WS_URL (checking COGAMES_ENGINE_WS_URL agrees), answers every
-message, and exits 0 when the game closes the connection. PROBE_TARGETS="host:port,..." makes it first try a
+message, and exits 0 when the game closes the connection (`slow_exit`: 1.5 s later, as the contract allows). PROBE_TARGETS="host:port,..." makes it first try a
 TCP connection to each target and print whether it was reachable (network isolation tests).
 """
 
@@ -60,6 +60,8 @@ def main() -> None:
     print(f"fake player: game closed the connection after {messages} messages", flush=True)
     if MODE == "never_exit":
         time.sleep(3600)
+    if MODE == "slow_exit":
+        time.sleep(1.5)
     sys.exit(4 if MODE == "bad_exit" else 0)
 
 
