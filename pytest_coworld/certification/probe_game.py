@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
-
 from pytest_coworld.certification.main_episode import resolve
 from pytest_coworld.failures import CheckBlocked, NotApplicable
 from pytest_coworld.probes.routes import http_get
@@ -159,6 +157,8 @@ class ProbeGame:
 
     def _healthz_problem(self) -> str | None:
         """None when the game still answers `GET /healthz` with 200, else what it did instead."""
+        import httpx
+
         try:
             status = http_get(f"{self.base_url}/healthz", HEALTHZ_SECONDS).status_code
         except httpx.HTTPError as error:

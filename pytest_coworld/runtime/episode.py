@@ -135,14 +135,9 @@ class Episode:
         config = concrete_config(self.spec.game_config, self.tokens)
         validate_config(loaded.manifest.game.config_schema, config, self.spec.config_source)
         with self._phase(Phase.PREPARING, "prepare"), self._recording_failures(), self.run.creating():
-            for image in {self.spec.game.image or "", *(player.image for player in self.spec.players)}:
-                self.image_ids[image] = image_id(self.run.client, image)
-            relay_image = ensure_relay_image(self.run.client)
             self.workspace = Workspace(self.run.work_root / self.id, loaded.generation)
             self.workspace.write_config(config)
-            self.networks = EpisodeNetworks(
-                self.run.client, self.run.resource_name(self.id), self._labels("network")
-            ).create()
+            relay_image = self._prepare_engine()
         if self.failed:
             return False
         with self._phase(Phase.STARTING_GAME, "game_start"), self._recording_failures(), self.run.creating():
@@ -155,6 +150,23 @@ class Episode:
             self._created_players = Future()
             threading.Thread(target=self._create_players, name=f"players-of-{self.id}", daemon=True).start()
         return not self.failed
+
+    def _prepare_engine(self) -> str:
+        """Look up the images (game, players, relay) while the networks are made, all at once; return the
+        relay's image. Networks made beside a failed lookup are kept for the removal; a missing image is
+        reported before a network failure."""
+        networks = EpisodeNetworks(self.run.client, self.run.resource_name(self.id), self._labels("network"))
+        images = {self.spec.game.image or "", *(player.image for player in self.spec.players)}
+        with ThreadPoolExecutor(len(images) + 2) as pool:
+            made = pool.submit(networks.create)
+            relay = pool.submit(ensure_relay_image, self.run.client)
+            ids = {image: pool.submit(image_id, self.run.client, image) for image in images}
+        if made.exception() is None:
+            self.networks = networks
+        self.image_ids.update({image: future.result() for image, future in ids.items()})
+        relay_image = relay.result()
+        made.result()
+        return relay_image
 
     def wait_healthy(self) -> bool:
         """Poll `GET /healthz` until 200 (True), the game exits, or the healthz timeout passes."""
