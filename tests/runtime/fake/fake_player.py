@@ -1,8 +1,9 @@
 """A fake Coworld player for the runtime tests: stdlib only, behaviour chosen by FAKE_PLAYER_MODE.
 
 It connects to the URL in COWORLD_PLAYER_WS_URL (checking COGAMES_ENGINE_WS_URL agrees), answers every
-message, and exits 0 when the game closes the connection (`slow_exit`: 1.5 s later, as the contract allows). PROBE_TARGETS="host:port,..." makes it first try a
-TCP connection to each target and print whether it was reachable (network isolation tests).
+message, and exits 0 when the game closes the connection (`slow_exit`: 1.5 s later, as the contract
+allows). PROBE_TARGETS="host:port,..." makes it first try a TCP connection to each target and print whether
+it was reachable (network isolation tests).
 """
 
 from __future__ import annotations
