@@ -163,7 +163,8 @@ class Episode:
             ids = {image: pool.submit(image_id, self.run.client, image) for image in images}
         if made.exception() is None:
             self.networks = networks
-        self.image_ids.update({image: future.result() for image, future in ids.items()})
+        for image, future in ids.items():
+            self.image_ids[image] = future.result()
         relay_image = relay.result()
         made.result()
         return relay_image
