@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 from pytest_coworld.certification.main_episode import resolve
 from pytest_coworld.failures import CheckBlocked, NotApplicable
-from pytest_coworld.probes.routes import http_get
+from pytest_coworld.probes.routes import get_page
 from pytest_coworld.probes.sockets import Attempt, attempt
 from pytest_coworld.runtime.containers import PlayerContainer
 from pytest_coworld.runtime.episode import Episode
@@ -157,13 +157,10 @@ class ProbeGame:
 
     def _healthz_problem(self) -> str | None:
         """None when the game still answers `GET /healthz` with 200, else what it did instead."""
-        import httpx
-
-        try:
-            status = http_get(f"{self.base_url}/healthz", HEALTHZ_SECONDS).status_code
-        except httpx.HTTPError as error:
-            return f"GET /healthz failed: {type(error).__name__}: {error}"
-        return None if status == 200 else f"GET /healthz answered HTTP {status}"
+        page = get_page(self.base_url, "/healthz", HEALTHZ_SECONDS)
+        if page.error:
+            return f"GET /healthz failed: {page.error}"
+        return None if page.status == 200 else f"GET /healthz answered HTTP {page.status}"
 
     def _stopped_serving(self) -> str | None:
         """None while the game answers `GET /healthz` with 200; else how it stopped, with its exit status when

@@ -8,10 +8,6 @@ from __future__ import annotations
 import ssl
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import httpx
 
 CURRENT_PREFIX = "/client"
 CLASSIC_PREFIX = "/clients"
@@ -41,20 +37,14 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def http_get(url: str, timeout: float) -> httpx.Response:
-    """`GET url` as the probes make it. trust_env=False: probes of our own loopback ports never go through
-    a proxy, and reading proxy settings iterates os.environ, which races pytest's PYTEST_CURRENT_TEST on the
-    threads these probes run on."""
-    import httpx
-
-    return httpx.get(url, timeout=timeout, trust_env=False, verify=_tls_context())
-
-
 def get_page(base_url: str, path: str, timeout: float = 5.0) -> PageProbe:
+    """`GET base_url + path` as the probes make it: its status and content type, or the error.
+    trust_env=False: probes of our own loopback ports never go through a proxy, and reading proxy settings
+    iterates os.environ, which races pytest's PYTEST_CURRENT_TEST on the threads these probes run on."""
     import httpx
 
     try:
-        response = http_get(base_url + path, timeout)
+        response = httpx.get(base_url + path, timeout=timeout, trust_env=False, verify=_tls_context())
     except httpx.HTTPError as error:
         return PageProbe(path, None, "", f"{type(error).__name__}: {error}")
     return PageProbe(path, response.status_code, response.headers.get("content-type", ""))
