@@ -8,24 +8,19 @@ ids are the local images' ids, and every required check ran and passed (or did n
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import json
-import os
 import signal
 import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_coworld.checks.catalog import required_checks
 from pytest_coworld.reporting.records import CERTIFIED, INCOMPLETE, NOT_CERTIFIED, REPORT_NAME
-from pytest_coworld.scratch_folders import scratch_folder_prefix
 
 if TYPE_CHECKING:
     from pytest_coworld.manifest import LoadedManifest
+    from pytest_coworld.pytest_process import PytestProcess
 
 EXIT_CERTIFIED = 0
 EXIT_NOT_CERTIFIED = 1
@@ -35,12 +30,6 @@ EXIT_HARNESS_ERROR = 4
 EXIT_INTERRUPTED = 130
 EXIT_CODES = {CERTIFIED: EXIT_CERTIFIED, NOT_CERTIFIED: EXIT_NOT_CERTIFIED, INCOMPLETE: EXIT_INCOMPLETE}
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
-
-
-PYTEST_LAUNCHER = "import gc, sys, pytest; code = int(pytest.main()); gc.freeze(); sys.exit(code)"
-"""`python -m pytest`, but the objects still alive at the end are frozen out of the collection that Python
-makes as it exits: with the suite's modules loaded that collection takes 0.15-0.2 s, for nothing."""
 
 
 class CertificationFailed(Exception):
@@ -65,10 +54,8 @@ class CertifyCommand:
     output_to_stderr: bool = False  # keep stdout for a machine-readable answer (`coworld certify --json`)
 
     def argv(self, folder: Path) -> list[str]:
+        """pytest's arguments, for a pytest process whose folder is `folder`."""
         argv = [
-            sys.executable,
-            "-c",
-            PYTEST_LAUNCHER,
             "-c",
             str(folder / "pytest.ini"),
             "--rootdir",
@@ -95,37 +82,34 @@ class CertifyCommand:
             argv += ["-n", self.workers]
         return argv + [_absolute_manifest_option(argument) for argument in self.extra]
 
-    def run(self) -> int:
-        """Run pytest with our stdin/stdout/stderr; return its exit code.
+    def run(self, process: PytestProcess | None = None) -> int:
+        """Run pytest with our stdin/stdout/stderr in `process` (one started early, or a new one); return its
+        exit code.
 
         SIGINT and SIGTERM sent to us (Ctrl-C, `kill PID`, `timeout`) reach pytest exactly once, as a Ctrl-C
         (it runs in its own process group, so a terminal's Ctrl-C does not reach it twice), and we wait for
         its cleanup; if we die without a chance to pass anything on, the kernel sends pytest the Ctrl-C.
-        Everything pytest writes to the temp dir (browser profiles included) stays in our scratch folder,
+        Everything pytest writes to the temp dir (browser profiles included) stays in its scratch folder,
         removed at the end, or by `coworld gc` once we are gone.
         """
-        with tempfile.TemporaryDirectory(prefix=scratch_folder_prefix()) as tmp:
-            folder = Path(tmp)
-            (folder / "pytest.ini").write_text("[pytest]\n")
-            (folder / "tmp").mkdir()
-            child = subprocess.Popen(
-                self.argv(folder),
-                cwd=folder,
-                env={**os.environ, **_node_compile_cache(), "TMPDIR": str(folder / "tmp")},
-                stdout=sys.stderr if self.output_to_stderr else None,
-                process_group=0,
-                preexec_fn=_interrupt_with_parent,
-            )
+        from pytest_coworld.pytest_process import PytestProcess
+
+        process = process or PytestProcess()
+        try:
+            child = process.run(self.argv(process.folder), stdout_to_stderr=self.output_to_stderr)
             forward = {signum: signal.signal(signum, _passed_on_to(child)) for signum in FORWARDED_SIGNALS}
             try:
                 return child.wait()
             finally:
                 for signum, handler in forward.items():
                     signal.signal(signum, handler)
+        finally:
+            process.close()
 
-    def verdict_exit_code(self) -> int:
-        """Run the certification; the exit status of `coworld certify` (the `EXIT_*` codes)."""
-        pytest_code = self.run()
+    def verdict_exit_code(self, process: PytestProcess | None = None) -> int:
+        """Run the certification (in `process`, when one was started early); the exit status of `coworld
+        certify` (the `EXIT_*` codes)."""
+        pytest_code = self.run(process)
         if pytest_code in (2, -2, 130):  # pytest's INTERRUPTED, or the child killed by SIGINT
             return EXIT_INTERRUPTED
         if pytest_code == 4:  # pytest's USAGE_ERROR
@@ -134,16 +118,6 @@ class CertifyCommand:
         if verdict is None:
             return EXIT_HARNESS_ERROR
         return EXIT_CODES[verdict]
-
-
-def _node_compile_cache() -> dict[str, str]:
-    """Node's compile cache for Playwright's driver, in our cache folder (unless one is set): the driver then
-    starts from compiled code instead of compiling its JavaScript at each certification (0.05-0.1 s of CPU
-    while the game boots)."""
-    from pytest_coworld.provision.wheelhouse import cache_dir
-
-    folder = os.environ.get("NODE_COMPILE_CACHE") or str(cache_dir() / "node-compile-cache")
-    return {"NODE_COMPILE_CACHE": folder}
 
 
 def _absolute_manifest_option(argument: str) -> str:
@@ -159,12 +133,6 @@ def _passed_on_to(child: subprocess.Popen[bytes]) -> Any:
         child.send_signal(signal.SIGINT)  # pytest cleans up on a Ctrl-C; a SIGTERM would end it on the spot
 
     return pass_on
-
-
-def _interrupt_with_parent() -> None:
-    """In the child, before pytest starts: a Ctrl-C (SIGINT) when `coworld certify` dies (on Linux)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGINT)
 
 
 def report_verdict(path: Path) -> str | None:

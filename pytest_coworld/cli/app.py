@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc as python_gc
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -25,6 +26,9 @@ from pytest_coworld.cli import (
     verify_report,
 )
 from pytest_coworld.cli.common import GROUP_CONTEXT
+
+if TYPE_CHECKING:
+    from pytest_coworld.pytest_process import PytestProcess
 
 app = typer.Typer(
     name="coworld",
@@ -54,12 +58,13 @@ catalogue.register(app)
 tournament.register(app)
 
 
-def main() -> None:
+def run(pytest_process: PytestProcess | None = None) -> None:
+    """Run the command line; `coworld certify` certifies in `pytest_process`, when one was started."""
     try:
-        app()
+        app(obj=pytest_process)
     finally:
         python_gc.freeze()  # what is left is not collected again as Python exits: 0.1 s less per command
 
 
 if __name__ == "__main__":
-    main()
+    run()

@@ -119,7 +119,7 @@ def certify_command(
         extra=tuple(pytest_args),
         output_to_stderr=json_output,
     )
-    code = command.verdict_exit_code()
+    code = command.verdict_exit_code(ctx.obj)  # the pytest process the entry point started, if it did
     if json_output and report.is_file():
         sys.stdout.write(report.read_text())
     html = report.absolute().with_suffix(".html")

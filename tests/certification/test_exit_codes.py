@@ -47,7 +47,7 @@ def pytest_run(
 def certify_run(
     tmp_path: Path, *args: str, env: dict[str, str] | None = None
 ) -> tuple[int, str, dict[str, object]]:
-    return run(tmp_path, "pytest_coworld.cli.app", "certify", *args, env=env)
+    return run(tmp_path, "pytest_coworld.cli", "certify", *args, env=env)
 
 
 @pytest.mark.parametrize(
@@ -80,7 +80,7 @@ def test_certify_json_prints_the_report_of_the_chosen_checks_on_stdout(
 ) -> None:
     chosen = ["--checks", "manifest.*", "--report", "chosen.json", "--json"]
     finished = subprocess.run(
-        [sys.executable, "-m", "pytest_coworld.cli.app", "certify", "--example", "paint", *chosen],
+        [sys.executable, "-m", "pytest_coworld.cli", "certify", "--example", "paint", *chosen],
         cwd=tmp_path,
         capture_output=True,
         text=True,

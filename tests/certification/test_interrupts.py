@@ -90,7 +90,7 @@ def test_a_signal_to_coworld_certify_alone_reaches_its_pytest(
     stop and clean up (passed on; or, if `coworld certify` was killed outright, from the kernel). Its
     scratch folder goes too: at once, or by `coworld gc` after a SIGKILL."""
     certify = subprocess.Popen(
-        [sys.executable, "-m", "pytest_coworld.cli.app", "certify", "--example", "paint"],
+        [sys.executable, "-m", "pytest_coworld.cli", "certify", "--example", "paint"],  # as `coworld` runs
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
