@@ -23,6 +23,11 @@ def replay_server_targets(items: Iterable[pytest.Item]) -> set[str]:
     }
 
 
+def uses_probe_game(item: pytest.Item) -> bool:
+    """Whether the test uses the probe game (directly or through another fixture)."""
+    return PROBE_FIXTURE in getattr(item, "fixturenames", ())
+
+
 class ProbeGameUsers:
     """The node ids of the selected tests that use `coworld_game` (directly or through another fixture), by
     target. Under xdist a worker counts every collected test but runs only its share: a target whose tests
@@ -33,7 +38,7 @@ class ProbeGameUsers:
         self._target_of: dict[str, str] = {}
         for item in items:
             target = target_id_of(item)
-            if target is not None and PROBE_FIXTURE in getattr(item, "fixturenames", ()):
+            if target is not None and uses_probe_game(item):
                 self._pending.setdefault(target, set()).add(item.nodeid)
                 self._target_of[item.nodeid] = target
 

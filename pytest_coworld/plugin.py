@@ -174,22 +174,32 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         (kept if check_id is None or session.options.selects(check_id) else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-    items[:] = sorted(kept, key=_run_order(session))
+    items[:] = sorted(kept, key=_run_order(session, kept))
 
 
-def _run_order(session: CoworldSession) -> Any:
-    """Checks run target by target in catalog order (manifest, images, routes, …); other tests after."""
+def _run_order(session: CoworldSession, items: list[pytest.Item]) -> Any:
+    """Checks run target by target in catalog order (manifest, images, routes, …); other tests after.
+
+    The checks that use the probe game run together, from the first of them on: its browser pages' checks
+    come right after its token and reconnect probes, not at the end with the other browser checks. They
+    only read what was observed, and the probe game's removal can then go beside the episode's own."""
     from pytest_coworld.checks.catalog import CHECKS, check_id_of
+    from pytest_coworld.game_users import uses_probe_game
 
     targets = [target.id for target in session.targets]
     check_rank = {check_id: rank for rank, check_id in enumerate(CHECKS)}
+    probe_users = [
+        check_rank[check_id] for item in items if uses_probe_game(item) and (check_id := check_id_of(item))
+    ]
+    first_probe_user = min(probe_users, default=0)
 
-    def order(item: pytest.Item) -> tuple[int, int]:
+    def order(item: pytest.Item) -> tuple[int, int, int]:
         check_id = check_id_of(item)
         target = target_id_of(item)
         if check_id is None or target not in targets:
-            return (len(targets), 0)
-        return (targets.index(target), check_rank[check_id])
+            return (len(targets), 0, 0)
+        rank = check_rank[check_id]
+        return (targets.index(target), first_probe_user if uses_probe_game(item) else rank, rank)
 
     return order
 

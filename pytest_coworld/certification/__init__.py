@@ -72,6 +72,8 @@ class CertificationRun:
         self._replay_viewer: tuple[str, Future[ViewerObservation]] | None = None  # (mode, watched early)
         self._lock = threading.Lock()
         self._closed = False
+        self._probe_released = False  # its last check has run
+        self._episode_removal_began = False  # the episode ended, the replay servers started
 
     def start(self) -> None:
         """Start the certification episode and the probe game (once; never after `close`)."""
@@ -123,10 +125,23 @@ class CertificationRun:
         return self._probe.wait_healthy()
 
     def release_probe_game(self) -> None:
-        """The last check that uses the probe game has run: remove it now, on a thread, while the other checks
-        go on, rather than with everything else at the end (kept with `--coworld-keep-containers`)."""
+        """The last check that uses the probe game has run: remove it on a thread while the other checks go
+        on, rather than with everything else at the end (kept with `--coworld-keep-containers`). It goes
+        beside the episode's own removal, once the episode has ended and the replay servers have started:
+        the engine would remove it while the episode ends, and the replay servers start, slower than both."""
         if self._probe is None or self.options.keep_containers:
             return
+        with self._lock:
+            self._probe_released = True
+            now = self._episode_removal_began
+        if now:
+            self._remove_probe_game()
+
+    def _remove_probe_game(self) -> None:
+        assert self._probe is not None
+        with self._lock:
+            if self._closed:  # the run's own removal takes it
+                return
         removal = threading.Thread(target=self._probe.close, name="coworld-probe-removal", daemon=True)
         removal.start()
         self._background.append(removal)
@@ -189,8 +204,14 @@ class CertificationRun:
 
     def _let_replays_start(self) -> None:
         """The engine removes the episode's containers, or starts the replay servers, faster than both at
-        once: the replay servers, which the checks wait for, go first."""
+        once: the replay servers, which the checks wait for, go first. The probe game goes with the episode
+        when its checks have all run."""
         self._replays.join(self.options.healthz_timeout + 30)
+        with self._lock:
+            self._episode_removal_began = True
+            released = self._probe_released
+        if released:
+            self._remove_probe_game()
 
     def _watch_replay_viewer(self) -> None:
         """When its check is selected, open the replay viewer as soon as its replay server is healthy, on a

@@ -1,6 +1,7 @@
 """How a certification run schedules its games, as the engine saw it: the certification episode starts
 alone, the probe game once the episode's players have started; the replay servers are made while the
-episode plays (only when a collected check uses them) and started as soon as its game has exited."""
+episode plays (only when a collected check uses them) and started as soon as its game has exited; the probe
+game, its checks done, goes once they have started, beside the episode's own containers."""
 
 from __future__ import annotations
 
@@ -38,9 +39,7 @@ def certify_recorded(certify: Any, docker_client: Any, *args: str) -> tuple[Cert
     return run, engine.of_run(run.report["run_id"])
 
 
-def test_the_episode_starts_alone_and_the_replay_servers_are_ready_when_its_game_exits(
-    certify: Any, docker_client: Any
-) -> None:
+def test_each_game_starts_and_goes_at_its_moment_of_the_episode(certify: Any, docker_client: Any) -> None:
     _, events = certify_recorded(certify, docker_client, "--coworld-no-browser")
 
     players_started = moments(events, "start", "player", "certification")
@@ -51,6 +50,9 @@ def test_the_episode_starts_alone_and_the_replay_servers_are_ready_when_its_game
     replay_created, replay_started = moments(events, "create", "replay"), moments(events, "start", "replay")
     assert game_exited and replay_created and replay_started
     assert max(replay_created) < min(game_exited) < min(replay_started)
+    probe_exited, replay_exited = moments(events, "die", "game", "probe"), moments(events, "die", "replay")
+    assert probe_exited and replay_exited
+    assert min(replay_started) < min(probe_exited) < min(replay_exited)
 
 
 @pytest.mark.parametrize(

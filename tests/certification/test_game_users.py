@@ -1,4 +1,5 @@
-"""The probe game goes as soon as its last user has run: which tests use it, by target."""
+"""The probe game goes as soon as its last user has run: which tests use it, by target, and its users run
+together (so that it can go beside the episode's own containers, not at the end)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any, cast
 
 import pytest
 
+from pytest_coworld.examples import example_manifest_path
 from pytest_coworld.game_users import ProbeGameUsers
 
 
@@ -52,3 +54,22 @@ def test_tests_without_a_target_are_never_counted() -> None:
 
     assert tracker.finished("test_mine") is None
     assert tracker.finished("tokens[a]") == "a"
+
+
+def test_the_probe_games_users_run_together_its_browser_pages_checks_right_after_reconnect(
+    pytester: pytest.Pytester,
+) -> None:
+    manifest = f"--coworld-manifest={example_manifest_path('paint')}"
+    collected = pytester.runpytest("-p", "no:cacheprovider", manifest, "--collect-only", "-q").outlines
+    names = [line.split("::")[1].split("[")[0] for line in collected if "::" in line]
+
+    at = names.index("test_reconnect")
+    assert names[at - 6 : at + 4] == [
+        "test_player_socket",
+        *["test_token_rejected"] * 5,
+        "test_reconnect",
+        "test_player_page",
+        "test_player_params",
+        "test_player_address",
+    ]
+    assert names[at + 4] == "test_player_connected" and names[-1] == "test_replay_viewer"
