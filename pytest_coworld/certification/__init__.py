@@ -72,7 +72,7 @@ class CertificationRun:
         self._replay_viewer: tuple[str, Future[ViewerObservation]] | None = None  # (mode, watched early)
         self._lock = threading.Lock()
         self._closed = False
-        self._probe_released = False  # its last check has run
+        self._probe_waits = False  # its checks have all run; it goes with the episode's own removal
         self._episode_removal_began = False  # the episode ended, the replay servers started
 
     def start(self) -> None:
@@ -126,14 +126,18 @@ class CertificationRun:
 
     def release_probe_game(self) -> None:
         """The last check that uses the probe game has run: remove it on a thread while the other checks go
-        on, rather than with everything else at the end (kept with `--coworld-keep-containers`). It goes
-        beside the episode's own removal, once the episode has ended and the replay servers have started:
-        the engine would remove it while the episode ends, and the replay servers start, slower than both."""
+        on, rather than with everything else at the end (kept with `--coworld-keep-containers`).
+
+        When the replay viewer is watched, its browser pages kept the probe game until about the episode's
+        end, and the viewer's second of watching follows the replay servers' start: the probe game then
+        goes beside the episode's own removal, once the replay servers have started (the engine would
+        remove it while the episode ends, and the replay servers start, slower than both). Otherwise it goes
+        at once, while the episode still plays."""
         if self._probe is None or self.options.keep_containers:
             return
         with self._lock:
-            self._probe_released = True
-            now = self._episode_removal_began
+            now = self._viewer_probe is None or self._episode_removal_began
+            self._probe_waits = not now
         if now:
             self._remove_probe_game()
 
@@ -204,13 +208,13 @@ class CertificationRun:
 
     def _let_replays_start(self) -> None:
         """The engine removes the episode's containers, or starts the replay servers, faster than both at
-        once: the replay servers, which the checks wait for, go first. The probe game goes with the episode
-        when its checks have all run."""
+        once: the replay servers, which the checks wait for, go first. A probe game waiting for the episode's
+        removal goes with it."""
         self._replays.join(self.options.healthz_timeout + 30)
         with self._lock:
             self._episode_removal_began = True
-            released = self._probe_released
-        if released:
+            waits, self._probe_waits = self._probe_waits, False
+        if waits:
             self._remove_probe_game()
 
     def _watch_replay_viewer(self) -> None:

@@ -1,7 +1,7 @@
 """How a certification run schedules its games, as the engine saw it: the certification episode starts
 alone, the probe game once the episode's players have started; the replay servers are made while the
-episode plays (only when a collected check uses them) and started as soon as its game has exited; the probe
-game, its checks done, goes once they have started, beside the episode's own containers."""
+episode plays (only when a collected check uses them) and started as soon as its game has exited; with the
+replay viewer watched, the probe game, its checks done, goes once they have started."""
 
 from __future__ import annotations
 
@@ -39,7 +39,9 @@ def certify_recorded(certify: Any, docker_client: Any, *args: str) -> tuple[Cert
     return run, engine.of_run(run.report["run_id"])
 
 
-def test_each_game_starts_and_goes_at_its_moment_of_the_episode(certify: Any, docker_client: Any) -> None:
+def test_the_episode_starts_alone_and_the_replay_servers_are_ready_when_its_game_exits(
+    certify: Any, docker_client: Any
+) -> None:
     _, events = certify_recorded(certify, docker_client, "--coworld-no-browser")
 
     players_started = moments(events, "start", "player", "certification")
@@ -50,8 +52,19 @@ def test_each_game_starts_and_goes_at_its_moment_of_the_episode(certify: Any, do
     replay_created, replay_started = moments(events, "create", "replay"), moments(events, "start", "replay")
     assert game_exited and replay_created and replay_started
     assert max(replay_created) < min(game_exited) < min(replay_started)
+
+
+def test_with_the_replay_viewer_watched_the_probe_game_goes_once_the_replay_servers_started(
+    certify: Any, docker_client: Any
+) -> None:
+    """Its browser pages keep the probe game until about the episode's end: removed then, it would slow the
+    replay servers' start; it goes after it, and before the replay servers at the end."""
+    checks = "--coworld-checks=browser.player_page,tokens.bad_token,player.reconnect,browser.replay_viewer"
+    _, events = certify_recorded(certify, docker_client, checks)
+
+    replay_started = moments(events, "start", "replay")
     probe_exited, replay_exited = moments(events, "die", "game", "probe"), moments(events, "die", "replay")
-    assert probe_exited and replay_exited
+    assert replay_started and probe_exited and replay_exited
     assert min(replay_started) < min(probe_exited) < min(replay_exited)
 
 
