@@ -7,9 +7,11 @@ import sys
 
 
 def main() -> None:
-    from pytest_coworld.pytest_process import PytestProcess
+    early = None
+    if sys.argv[1:2] == ["certify"]:
+        from pytest_coworld.pytest_process import PytestProcess
 
-    early = PytestProcess() if sys.argv[1:2] == ["certify"] else None
+        early = PytestProcess()
     try:
         from pytest_coworld.cli.app import run
 
