@@ -71,6 +71,7 @@ class SlotReport:
     slot: int
     image: str
     connected: bool
+    refused: bool  # its own connection got no 101, or the relay recorded nothing to tell
     observed: str
     hint: str
     exit_code: int | None
@@ -98,6 +99,7 @@ class SlotReport:
             slot,
             player["image"],
             wire.connected,
+            not wire.recorded or (bool(wire.own) and not any(c.status == 101 for c in wire.own)),
             observed,
             PLAYER_HINT,
             exit_code,

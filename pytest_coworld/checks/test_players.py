@@ -6,6 +6,7 @@ import pytest
 
 from pytest_coworld.certification import MainEpisode, ProbeGame
 from pytest_coworld.certification.probe_game import EXIT_SECONDS
+from pytest_coworld.certification.reports import SlotReport
 from pytest_coworld.checks.catalog import RecordProperty, check_mark
 from pytest_coworld.failures import CheckBlocked, CoworldCheckFailure
 from pytest_coworld.probes.sockets import reconnect
@@ -59,7 +60,7 @@ def test_player_connected(
     """
     slot = coworld_episode.slot_report(coworld_slot)
     if not slot.connected:
-        _block_when_the_game_refuses_players(request)
+        _block_when_the_game_refuses_players(request, slot)
         raise CoworldCheckFailure(
             "players.connected",
             "RUNTIME.md: episode lifecycle 5-6 (players connect and play)",
@@ -78,7 +79,7 @@ def test_player_exit(request: pytest.FixtureRequest, coworld_episode: MainEpisod
     """
     slot = coworld_episode.slot_report(coworld_slot)
     if slot.exit_code != 0:
-        _block_when_the_game_refuses_players(request)
+        _block_when_the_game_refuses_players(request, slot)
         raise CoworldCheckFailure(
             "players.exit",
             "RUNTIME.md: episode lifecycle 8 (players exit too)",
@@ -89,7 +90,11 @@ def test_player_exit(request: pytest.FixtureRequest, coworld_episode: MainEpisod
         )
 
 
-def _block_when_the_game_refuses_players(request: pytest.FixtureRequest) -> None:
-    """Players are not to blame when the game refuses even a valid slot and token (routes.player_socket)."""
+def _block_when_the_game_refuses_players(request: pytest.FixtureRequest, slot: SlotReport) -> None:
+    """Players are not to blame when the game refuses even a valid slot and token (routes.player_socket).
+    Asked only when the player's own connection was refused: one it never opened is its own doing, whatever
+    the probe game, perhaps over by then, would answer."""
+    if not slot.refused:
+        return
     game: ProbeGame = request.getfixturevalue("coworld_game")
     game.require_player_socket()

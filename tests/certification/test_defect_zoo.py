@@ -124,3 +124,14 @@ def test_strict_makes_a_warning_a_rejection(certify: Any, tmp_path: Path) -> Non
     assert run.ids_with("paint", "failed") == {"browser.player_address"}
     assert run.report["verdict"] == "not-certified"
     assert run.result.ret == 1
+
+
+def test_a_failure_reproduces_with_the_command_its_message_gives(certify: Any, tmp_path: Path) -> None:
+    """`--checks players.connected` alone fails it too: the player never opened its connection, so the probe
+    game (over by then, its players never came) is not asked whether the game refuses a valid token."""
+    manifest = manifest_with_defect(tmp_path, "paint", "never-connects")
+    run = certify(manifest, args=("--coworld-checks=players.connected",))
+
+    assert run.ids_with("paint", "failed") == {"players.connected"}
+    failed = [check for check in run.checks("paint") if check["outcome"] == "failed"]
+    assert all("no connection reached the game" in check["message"] for check in failed)
