@@ -14,7 +14,11 @@ from pytest_coworld.examples import example_manifest_path
 from pytest_coworld.runtime.engine_events import EngineEvents, event_labels
 from pytest_coworld.runtime.labels import LABEL_ROLE, LABEL_RUN_ID, LABEL_TEST
 
-CONTAINER_EVENTS = {"type": "container", "label": LABEL_RUN_ID, "event": ["create", "start", "die"]}
+CONTAINER_EVENTS = {
+    "type": "container",
+    "label": LABEL_RUN_ID,
+    "event": ["create", "start", "die", "destroy"],
+}
 
 
 def moments(events: list[dict[str, Any]], action: str, role: str, test: str | None = None) -> list[int]:
@@ -63,9 +67,12 @@ def test_with_the_replay_viewer_watched_the_probe_game_goes_once_the_replay_serv
     _, events = certify_recorded(certify, docker_client, checks)
 
     replay_started = moments(events, "start", "replay")
-    probe_exited, replay_exited = moments(events, "die", "game", "probe"), moments(events, "die", "replay")
-    assert replay_started and probe_exited and replay_exited
-    assert min(replay_started) < min(probe_exited) < min(replay_exited)
+    probe_removed, replay_removed = (
+        moments(events, "destroy", "game", "probe"),
+        moments(events, "destroy", "replay"),
+    )
+    assert replay_started and probe_removed and replay_removed
+    assert min(replay_started) < min(probe_removed) < min(replay_removed)
 
 
 @pytest.mark.parametrize(
