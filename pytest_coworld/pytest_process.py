@@ -27,9 +27,10 @@ WARM_MODULES = ("pytest", "pytest_coworld.runtime", "pytest_coworld.certificatio
 """What pytest's configure imports before it can start the games (none is a test module, whose asserts pytest
 rewrites as it imports them; see the PYTEST_DONT_REWRITE in `pytest_coworld/__init__.py`)."""
 LAUNCHER = f"""\
-import gc, importlib, json, os, sys
+import contextlib, gc, importlib, json, os, sys
 for name in {WARM_MODULES!r}:
-    importlib.import_module(name)
+    with contextlib.suppress(Exception):  # a module that cannot be imported fails where pytest imports it
+        importlib.import_module(name)
 with os.fdopen(int(sys.argv[1])) as pipe:
     request = pipe.read()
 if not request:  # the command never needed it
@@ -70,10 +71,10 @@ class PytestProcess:
     def run(self, args: list[str], stdout_to_stderr: bool = False) -> subprocess.Popen[bytes]:
         """Give pytest its arguments (it runs them once its imports are done); `stdout_to_stderr` keeps our
         stdout for a machine-readable answer."""
-        with os.fdopen(self._arguments, "w") as pipe:
-            pipe.write(json.dumps({"args": args, "stdout_to_stderr": stdout_to_stderr}))
         self._given = True
-        return self.process
+        with contextlib.suppress(BrokenPipeError), os.fdopen(self._arguments, "w") as pipe:
+            pipe.write(json.dumps({"args": args, "stdout_to_stderr": stdout_to_stderr}))
+        return self.process  # one that died before it read them exits with its own status
 
     def close(self) -> None:
         """End the process if it never got its arguments, wait for it, and remove the scratch folder."""

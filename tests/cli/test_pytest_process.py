@@ -53,3 +53,15 @@ def test_a_usage_error_ends_the_pytest_process_started_for_it(tmp_path: Path) ->
 
     assert certify.returncode == 2, output
     assert list(Path(tempfile.gettempdir()).glob(f"{scratch_folder_prefix(certify.pid)}*")) == []
+
+
+def test_a_process_that_died_before_its_arguments_answers_with_its_own_status() -> None:
+    process = PytestProcess()
+    process.process.kill()
+    process.process.wait()
+    try:
+        child = process.run(["--version"])  # the pipe has no reader: no BrokenPipeError reaches the command
+        assert child.wait() == -9
+    finally:
+        process.close()
+    assert not process.folder.exists()
