@@ -99,7 +99,7 @@ class SlotReport:
             slot,
             player["image"],
             wire.connected,
-            not wire.recorded or (bool(wire.own) and not any(c.status == 101 for c in wire.own)),
+            wire.refused,
             observed,
             PLAYER_HINT,
             exit_code,

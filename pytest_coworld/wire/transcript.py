@@ -96,6 +96,11 @@ class SlotWire:
         return any(connection.both_ways for connection in self.own)
 
     @property
+    def refused(self) -> bool:
+        """The slot's own handshakes were all answered without 101, or the relay recorded nothing to tell."""
+        return not self.recorded or (bool(self.own) and not any(c.status == 101 for c in self.own))
+
+    @property
     def messages_sent(self) -> int:
         return sum(connection.up.messages for connection in self.own)
 
