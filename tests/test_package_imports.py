@@ -170,6 +170,15 @@ def test_the_plugin_module_imports_no_heavy_dependency() -> None:
     assert [name for name in HEAVY if name in loaded] == []
 
 
+def test_a_prepared_http_client_leaves_the_first_probe_nothing_heavy_to_import() -> None:
+    """The certification episode prepares httpx while its game boots: the first route probe of the healthy
+    game, which the live pages and so the players wait for, then loads only a codec of the standard library
+    (httpx loads its transport on first use, which is what `prepare_http_client` is for)."""
+    prepared = "from pytest_coworld.probes.routes import get_page, prepare_http_client\nprepare_http_client()"
+    probed = f"{prepared}\nget_page('http://127.0.0.1:9', '/client/global')"  # a closed port: refused at once
+    assert _imported_after(probed) - _imported_after(prepared) <= {"encodings.idna", "stringprep"}
+
+
 def _help(*argv: str) -> str:
     """A statement that prints `coworld ARGV --help` (into a string, not stdout)."""
     return (

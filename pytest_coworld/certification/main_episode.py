@@ -29,7 +29,7 @@ from pytest_coworld.certification.reports import (
     require_finished,
 )
 from pytest_coworld.failures import CheckBlocked, NotApplicable
-from pytest_coworld.probes.routes import ClientRoutes, probe_client
+from pytest_coworld.probes.routes import ClientRoutes, prepare_http_client, probe_client
 from pytest_coworld.probes.sockets import (
     SnapshotComparison,
     Viewer,
@@ -248,6 +248,7 @@ class MainEpisode:
 
     def _play(self) -> None:
         episode = self.episode
+        threading.Thread(target=prepare_http_client, name="coworld-prepare-httpx", daemon=True).start()
         try:
             healthy = episode.start_game() and episode.wait_healthy()
             self._healthz.set_result(self._healthz_report())

@@ -1,11 +1,12 @@
 """Which browser-client routes a game serves, and so which generation of routes it follows.
 
-httpx is imported by the first probe, not with this module: a certification's games start before it is
-loaded (0.13 s of the time before the first container, otherwise)."""
+httpx is not imported with this module: a certification's games start before it is loaded (0.13 s of the
+time before the first container, otherwise). `prepare_http_client` loads it while the game boots."""
 
 from __future__ import annotations
 
 import ssl
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import cache
 
@@ -28,6 +29,16 @@ class PageProbe:
         if self.error:
             return f"GET {self.path}: {self.error}"
         return f"GET {self.path}: {self.status} {self.content_type or '(no content type)'}"
+
+
+def prepare_http_client() -> None:
+    """Load httpx, the transport it loads on first use and our TLS settings (about 0.1 s), meant for a thread
+    while a game boots: the first probe of the healthy game then does not, and the live pages, which the
+    players wait for, open after that probe. Best effort: what fails here fails again in the probe."""
+    with suppress(Exception):
+        import httpx
+
+        httpx.Client(trust_env=False, verify=_tls_context()).close()
 
 
 @cache
