@@ -34,6 +34,8 @@ from pytest_coworld.examples import build_example, example_manifest_path  # noqa
 from pytest_coworld.manifest import load_manifest  # noqa: E402
 from pytest_coworld.provision.base_image import BASE_IMAGE_TAG  # noqa: E402
 from pytest_coworld.runtime import EpisodeSpec, RunContext, build_episode_spec, run_episode  # noqa: E402
+from pytest_coworld.runtime.observer import EpisodeObserver  # noqa: E402
+from pytest_coworld.runtime.start_turns import StartTurns, turns_for_this_machine  # noqa: E402
 
 CONTAINER_SAMPLES = 5
 RAW_SAMPLES = 5
@@ -65,9 +67,16 @@ def container_start_cost(run: RunContext) -> dict[str, float]:
             (("create", create), ("start", start), ("remove", remove))}  # fmt: skip
 
 
-def one_episode(spec: EpisodeSpec, run: RunContext, folder: Path) -> dict[str, Any]:
+def one_episode(
+    spec: EpisodeSpec, run: RunContext, folder: Path, turns: StartTurns | None = None
+) -> dict[str, Any]:
+    """One episode, as `coworld run-episode` plays it: in its turn to start among `turns`' episodes."""
     began = time.monotonic()
-    result = run_episode(spec, folder, run)
+    if turns is None:
+        result = run_episode(spec, folder, run)
+    else:
+        with turns.turn(EpisodeObserver(), spec.slot_count) as observer:
+            result = run_episode(spec, folder, run, observer)
     wall = time.monotonic() - began
     phases = dict(result.timings)
     phases["cleanup"] = round(wall - result.record["timings"]["total"], 3)
@@ -108,9 +117,12 @@ def raw_episodes_per_minute(spec: EpisodeSpec, run: RunContext, count: int, para
 def batch(spec: EpisodeSpec, run: RunContext, folder: Path, count: int, parallel: int) -> dict[str, Any]:
     """`count` episodes with at most `parallel` at once: throughput, cost, and each episode's entry; and
     the throughput of as many bare-Docker episodes."""
+    turns = StartTurns(turns_for_this_machine(), run.cancel)
     cpu, began = busy_cpu_seconds(), time.monotonic()
     with ThreadPoolExecutor(parallel) as pool:
-        entries = list(pool.map(lambda index: one_episode(spec, run, folder / str(index)), range(count)))
+        entries = list(
+            pool.map(lambda index: one_episode(spec, run, folder / str(index), turns), range(count))
+        )
     wall, cpu = time.monotonic() - began, busy_cpu_seconds() - cpu
     return {
         "parallel": parallel,

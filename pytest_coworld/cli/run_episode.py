@@ -202,14 +202,17 @@ def _play_on_docker(
 ) -> tuple[str, Path, list[EpisodeResult]]:
     """The episodes on this machine's Docker engine, after checking that their images exist."""
     from pytest_coworld.runtime import RunContext, run_episode
+    from pytest_coworld.runtime.start_turns import StartTurns, turns_for_this_machine
 
     with RunContext() as context:
         check_images(context, spec, example)
         folder = output_dir or Path("coworld-artifacts") / context.run_id
         stderr.print(f"run {context.run_id}: artifacts in {folder}", markup=False, soft_wrap=True)
+        turns = StartTurns(turns_for_this_machine(), context.cancel)
 
         def play(target: Path, observer: EpisodeObserver) -> EpisodeResult:
-            return run_episode(spec, target, context, observer)
+            with turns.turn(observer, spec.slot_count) as observing:  # parallel episodes start in turn
+                return run_episode(spec, target, context, observing)
 
         return (
             context.run_id,

@@ -20,6 +20,7 @@ from terminal_signals import sigint_as_in_a_terminal
 
 from pytest_coworld.runtime.cleanup import list_labelled
 from pytest_coworld.runtime.labels import RunIdentity
+from pytest_coworld.runtime.start_turns import turns_for_this_machine
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, str(Path(__file__).parent / "runtime_cli.py")]
@@ -80,6 +81,11 @@ def test_parallel_episodes_and_one_image_for_every_slot(manifest_file: Any, tmp_
     assert re.search(r"wins\s+alone\+shared\s+[\d+]+\s+[\d+]+", finished.stdout), finished.stdout
     for index in (1, 2):
         assert "fake player b:" in (tmp_path / "out" / f"episode-{index}" / "player-0.log").read_text()
+    if turns_for_this_machine() == 1:  # the episodes took turns to start: the second once the first's players
+        lines = finished.stderr.splitlines()  # had started (it holds its turn until they connected, or 5 s)
+        starts = [index for index, line in enumerate(lines) if " preparing (episode " in line]
+        first = lines[starts[0]].split("]")[0] + "]"
+        assert f"{first} starting players" in lines[starts[0] : starts[1]], finished.stderr
 
 
 def test_eight_slots_fit_eighty_columns_one_row_per_slot(manifest_file: Any, tmp_path: Path) -> None:

@@ -1,0 +1,142 @@
+"""`StartTurns`: parallel episodes take turns to start, and a turn always ends (players in, play over,
+the limit, or the episode's end); cancellation never waits for a turn."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from pytest_coworld.runtime.observer import EpisodeObserver, Phase, SlotState
+from pytest_coworld.runtime.start_turns import StartTurns
+
+SLOTS = 2
+LONG = 30.0  # a turn limit no test reaches
+WAIT = 10.0  # how long a test waits for what must happen
+NOT_YET = 0.3  # how long a test watches for what must not happen
+
+
+class Recorder(EpisodeObserver):
+    def __init__(self) -> None:
+        self.events: list[tuple[Any, ...]] = []
+
+    def phase_changed(self, episode_id: str, phase: Phase) -> None:
+        self.events.append(("phase", episode_id, phase))
+
+    def slot_changed(self, episode_id: str, slot: int, state: SlotState, detail: str = "") -> None:
+        self.events.append(("slot", episode_id, slot, state, detail))
+
+
+class Episode:
+    """An episode on a thread: takes its turn, tells `began` once it has one, then does what it is told."""
+
+    def __init__(self, turns: StartTurns) -> None:
+        self.began = threading.Event()
+        self._steps: list[Callable[[EpisodeObserver], None]] = []
+        self._step = threading.Condition()
+        self._over = False
+        self._thread = threading.Thread(target=self._run, args=(turns,), daemon=True)
+        self._thread.start()
+
+    def _run(self, turns: StartTurns) -> None:
+        with turns.turn(EpisodeObserver(), SLOTS) as observer:
+            self.began.set()
+            with self._step:
+                while not self._over:
+                    while self._steps:
+                        self._steps.pop(0)(observer)
+                    self._step.wait()
+
+    def do(self, step: Callable[[EpisodeObserver], None]) -> None:
+        with self._step:
+            self._steps.append(step)
+            self._step.notify()
+
+    def end(self) -> None:
+        with self._step:
+            self._over = True
+            self._step.notify()
+        self._thread.join(WAIT)
+
+
+def connected(slot: int) -> Callable[[EpisodeObserver], None]:
+    return lambda observer: observer.slot_changed("e", slot, SlotState.CONNECTED)
+
+
+def test_the_next_episode_starts_once_every_player_of_the_first_has_connected() -> None:
+    turns = StartTurns(1, threading.Event(), limit_seconds=LONG)
+    first = Episode(turns)
+    assert first.began.wait(WAIT)
+    second = Episode(turns)
+    first.do(connected(0))
+    assert not second.began.wait(NOT_YET), "one of two players connected: the first episode is still starting"
+    first.do(connected(1))
+    assert second.began.wait(WAIT), "every player connected: the next episode's turn"
+    first.end()
+    second.end()
+
+
+def test_the_turn_ends_when_play_is_over_even_if_players_never_connected() -> None:
+    turns = StartTurns(1, threading.Event(), limit_seconds=LONG)
+    first = Episode(turns)
+    assert first.began.wait(WAIT)
+    second = Episode(turns)
+    first.do(lambda observer: observer.phase_changed("e", Phase.PLAYING))
+    assert not second.began.wait(NOT_YET)
+    first.do(lambda observer: observer.phase_changed("e", Phase.WINDING_DOWN))
+    assert second.began.wait(WAIT)
+    first.end()
+    second.end()
+
+
+def test_a_slow_start_holds_the_turn_no_longer_than_the_limit() -> None:
+    turns = StartTurns(1, threading.Event(), limit_seconds=0.2)
+    first = Episode(turns)
+    assert first.began.wait(WAIT)
+    second = Episode(turns)
+    assert second.began.wait(WAIT), "the first episode never reported: its turn ended at the limit"
+    first.end()
+    second.end()
+
+
+def test_an_episode_that_ends_gives_its_turn_back() -> None:
+    turns = StartTurns(1, threading.Event(), limit_seconds=LONG)
+    first = Episode(turns)
+    assert first.began.wait(WAIT)
+    second = Episode(turns)
+    first.end()  # it failed before its players started, say
+    assert second.began.wait(WAIT)
+    second.end()
+
+
+def test_a_cancelled_batch_does_not_wait_for_a_turn() -> None:
+    cancel = threading.Event()
+    turns = StartTurns(1, cancel, limit_seconds=LONG)
+    first = Episode(turns)
+    assert first.began.wait(WAIT)
+    second = Episode(turns)
+    assert not second.began.wait(NOT_YET)
+    cancel.set()
+    assert second.began.wait(WAIT), "cancelled: the episode runs, and ends at once, on its own"
+    first.end()
+    second.end()
+
+
+def test_two_turns_let_two_episodes_start_at_once() -> None:
+    turns = StartTurns(2, threading.Event(), limit_seconds=LONG)
+    episodes = [Episode(turns) for _ in range(2)]
+    assert all(episode.began.wait(WAIT) for episode in episodes)
+    for episode in episodes:
+        episode.end()
+
+
+def test_every_event_reaches_the_episodes_own_observer() -> None:
+    recorder = Recorder()
+    turns = StartTurns(1, threading.Event(), limit_seconds=LONG)
+    with turns.turn(recorder, SLOTS) as observer:
+        observer.phase_changed("e", Phase.STARTING_GAME)
+        observer.slot_changed("e", 1, SlotState.CONNECTED, "both ways")
+    assert recorder.events == [
+        ("phase", "e", Phase.STARTING_GAME),
+        ("slot", "e", 1, SlotState.CONNECTED, "both ways"),
+    ]
