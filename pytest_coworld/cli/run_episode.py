@@ -89,7 +89,14 @@ PolicySecretsOption = Annotated[
     ),
 ]
 EpisodesOption = Annotated[int, typer.Option("--episodes", min=1, help="How many episodes to run.")]
-ParallelOption = Annotated[int, typer.Option("--parallel", min=1, help="How many episodes run at once.")]
+ParallelOption = Annotated[
+    int,
+    typer.Option(
+        "--parallel",
+        min=1,
+        help="How many episodes run at once (on Docker they take turns to start: one per two cores).",
+    ),
+]
 OutputDirOption = Annotated[
     Path | None,
     typer.Option("--output-dir", help="Artifacts folder (default ./coworld-artifacts/<run id>)."),

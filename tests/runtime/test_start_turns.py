@@ -7,6 +7,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from pytest_coworld.runtime.observer import EpisodeObserver, Phase, SlotState
 from pytest_coworld.runtime.start_turns import StartTurns
 
@@ -59,41 +61,42 @@ class Episode:
         self._thread.join(WAIT)
 
 
+def first_and_next(turns: StartTurns) -> tuple[Episode, Episode]:
+    """The first episode, in its turn, and the next, waiting for one."""
+    first = Episode(turns)
+    assert first.began.wait(WAIT)
+    return first, Episode(turns)
+
+
 def connected(slot: int) -> Callable[[EpisodeObserver], None]:
     return lambda observer: observer.slot_changed("e", slot, SlotState.CONNECTED)
 
 
-def test_the_next_episode_starts_once_every_player_of_the_first_has_connected() -> None:
-    turns = StartTurns(1, threading.Event(), limit_seconds=LONG)
-    first = Episode(turns)
-    assert first.began.wait(WAIT)
-    second = Episode(turns)
-    first.do(connected(0))
-    assert not second.began.wait(NOT_YET), "one of two players connected: the first episode is still starting"
-    first.do(connected(1))
-    assert second.began.wait(WAIT), "every player connected: the next episode's turn"
-    first.end()
-    second.end()
+def phase(value: Phase) -> Callable[[EpisodeObserver], None]:
+    return lambda observer: observer.phase_changed("e", value)
 
 
-def test_the_turn_ends_when_play_is_over_even_if_players_never_connected() -> None:
+@pytest.mark.parametrize(
+    ("still_starting", "started"),
+    [(connected(0), connected(1)), (phase(Phase.PLAYING), phase(Phase.WINDING_DOWN))],
+    ids=["every player connected", "play over, players never connected"],
+)
+def test_the_next_episode_starts_once_the_first_has_started(
+    still_starting: Callable[[EpisodeObserver], None], started: Callable[[EpisodeObserver], None]
+) -> None:
     turns = StartTurns(1, threading.Event(), limit_seconds=LONG)
-    first = Episode(turns)
-    assert first.began.wait(WAIT)
-    second = Episode(turns)
-    first.do(lambda observer: observer.phase_changed("e", Phase.PLAYING))
-    assert not second.began.wait(NOT_YET)
-    first.do(lambda observer: observer.phase_changed("e", Phase.WINDING_DOWN))
-    assert second.began.wait(WAIT)
+    first, second = first_and_next(turns)
+    first.do(still_starting)
+    assert not second.began.wait(NOT_YET), "the first episode is still starting: its turn goes on"
+    first.do(started)
+    assert second.began.wait(WAIT), "the first episode has started: the next one's turn"
     first.end()
     second.end()
 
 
 def test_a_slow_start_holds_the_turn_no_longer_than_the_limit() -> None:
     turns = StartTurns(1, threading.Event(), limit_seconds=0.2)
-    first = Episode(turns)
-    assert first.began.wait(WAIT)
-    second = Episode(turns)
+    first, second = first_and_next(turns)
     assert second.began.wait(WAIT), "the first episode never reported: its turn ended at the limit"
     first.end()
     second.end()
@@ -101,9 +104,7 @@ def test_a_slow_start_holds_the_turn_no_longer_than_the_limit() -> None:
 
 def test_an_episode_that_ends_gives_its_turn_back() -> None:
     turns = StartTurns(1, threading.Event(), limit_seconds=LONG)
-    first = Episode(turns)
-    assert first.began.wait(WAIT)
-    second = Episode(turns)
+    first, second = first_and_next(turns)
     first.end()  # it failed before its players started, say
     assert second.began.wait(WAIT)
     second.end()
@@ -112,9 +113,7 @@ def test_an_episode_that_ends_gives_its_turn_back() -> None:
 def test_a_cancelled_batch_does_not_wait_for_a_turn() -> None:
     cancel = threading.Event()
     turns = StartTurns(1, cancel, limit_seconds=LONG)
-    first = Episode(turns)
-    assert first.began.wait(WAIT)
-    second = Episode(turns)
+    first, second = first_and_next(turns)
     assert not second.began.wait(NOT_YET)
     cancel.set()
     assert second.began.wait(WAIT), "cancelled: the episode runs, and ends at once, on its own"
