@@ -31,8 +31,10 @@ AFTER_PLAY = frozenset({Phase.WINDING_DOWN, Phase.COLLECTING, Phase.CLEANING_UP,
 
 
 def turns_for_this_machine() -> int:
-    """How many episodes may start at once here: one per two cores, at least one."""
-    return max(1, (os.cpu_count() or 1) // CORES_PER_START)
+    """How many episodes may start at once here: one per two of the cores this process may run on, at least
+    one."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cores or 1) // CORES_PER_START)
 
 
 class StartTurns:

@@ -3,6 +3,7 @@ the limit, or the episode's end); cancellation never waits for a turn."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 
 from pytest_coworld.runtime.observer import EpisodeObserver, Phase, SlotState
-from pytest_coworld.runtime.start_turns import StartTurns
+from pytest_coworld.runtime.start_turns import StartTurns, turns_for_this_machine
 
 SLOTS = 2
 LONG = 30.0  # a turn limit no test reaches
@@ -139,3 +140,11 @@ def test_every_event_reaches_the_episodes_own_observer() -> None:
         ("phase", "e", Phase.STARTING_GAME),
         ("slot", "e", 1, SlotState.CONNECTED, "both ways"),
     ]
+
+
+def test_one_turn_per_two_cores_this_process_may_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)  # the machine's, of which this process may use six
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(6)))
+    assert turns_for_this_machine() == 3
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert turns_for_this_machine() == 1
