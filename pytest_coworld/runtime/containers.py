@@ -2,7 +2,8 @@
 
 `GameContainer` adds `base_url` (its own published port, or its front door's) and the healthz wait;
 `PlayerContainer` adds the slot.
-A background thread blocks in `docker wait` so the exit is noticed at once without polling the engine.
+The exit is noticed without polling the engine: from the run's `ExitEvents` when given, else (and as a
+fallback) from a background thread that blocks in `docker wait`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import docker.errors
 import requests.exceptions
 
 from pytest_coworld.runtime.docker_api import docker_errors, is_gone
+from pytest_coworld.runtime.exits import ExitEvents
 from pytest_coworld.runtime.settings import ResourceLimits
 
 GAME_PORT = 8080
@@ -84,9 +86,12 @@ class ContainerHandle:
     """A started container and the facts about it: exit code, whether the runner stopped it, logs, and the
     host port (on 127.0.0.1) of its `spec.publish_port`."""
 
-    def __init__(self, client: docker.DockerClient, spec: ContainerSpec) -> None:
+    def __init__(
+        self, client: docker.DockerClient, spec: ContainerSpec, exits: ExitEvents | None = None
+    ) -> None:
         self.client = client
         self.spec = spec
+        self.exits = exits
         self.container: Any = None
         self.started_at: float | None = None
         self.exited_at: float | None = None
@@ -95,6 +100,7 @@ class ContainerHandle:
         self.stopped_by_runner = False
         self.on_exit: Callable[[ContainerHandle], None] | None = None
         self._exited = Event()
+        self._exit_lock = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -116,6 +122,8 @@ class ContainerHandle:
     def start(self) -> None:
         """Create the container (unless `create` did), start it and begin watching for its exit."""
         self.create()
+        if self.exits is not None:
+            self.exits.watch(self.container.id, self._exit_seen)
         with docker_errors(f"starting container {self.name} from {self.spec.image}"):
             self.container.start()
         self.started_at = time.monotonic()
@@ -130,10 +138,10 @@ class ContainerHandle:
         return int(bindings[0]["HostPort"]) if bindings else None
 
     def _watch_exit(self) -> None:
-        while True:
+        code: int | None = None
+        while not self.exited:
             try:
-                status = self.container.wait()
-                self.exit_code = int(status.get("StatusCode", -1))
+                code = int(self.container.wait().get("StatusCode", -1))
                 break
             except docker.errors.NotFound:
                 break
@@ -141,8 +149,16 @@ class ContainerHandle:
                 if self._vanished():
                     break
                 time.sleep(HEALTHZ_POLL_SECONDS)
-        self.exited_at = time.monotonic()
-        self._exited.set()
+        self._exit_seen(code)
+
+    def _exit_seen(self, code: int | None) -> None:
+        """The container exited with `code` (None: it vanished): recorded once, by whichever saw it first."""
+        with self._exit_lock:
+            if self.exited:
+                return
+            self.exit_code = code
+            self.exited_at = time.monotonic()
+            self._exited.set()
         if self.on_exit is not None:
             self.on_exit(self)
 
@@ -259,9 +275,13 @@ class GameContainer(ContainerHandle):
     through its own published 8080/tcp."""
 
     def __init__(
-        self, client: docker.DockerClient, spec: ContainerSpec, front_door: ContainerHandle | None = None
+        self,
+        client: docker.DockerClient,
+        spec: ContainerSpec,
+        front_door: ContainerHandle | None = None,
+        exits: ExitEvents | None = None,
     ) -> None:
-        super().__init__(client, spec)
+        super().__init__(client, spec, exits)
         self.front_door = front_door
 
     @property
@@ -306,6 +326,8 @@ def _healthz(port: int) -> tuple[int | None, str]:
 class PlayerContainer(ContainerHandle):
     """The player of one slot."""
 
-    def __init__(self, client: docker.DockerClient, spec: ContainerSpec, slot: int) -> None:
-        super().__init__(client, spec)
+    def __init__(
+        self, client: docker.DockerClient, spec: ContainerSpec, slot: int, exits: ExitEvents | None = None
+    ) -> None:
+        super().__init__(client, spec, exits)
         self.slot = slot

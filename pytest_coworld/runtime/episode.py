@@ -141,8 +141,12 @@ class Episode:
         if self.failed:
             return False
         with self._phase(Phase.STARTING_GAME, "game_start"), self._recording_failures(), self.run.creating():
-            self.relay = WireRecorder(self.run.client, self._relay_spec(relay_image), self._wire_changed)
-            self.game = GameContainer(self.run.client, self._game_spec(), front_door=self.relay.handle)
+            self.relay = WireRecorder(
+                self.run.client, self._relay_spec(relay_image), self._wire_changed, self.run.exits
+            )
+            self.game = GameContainer(
+                self.run.client, self._game_spec(), front_door=self.relay.handle, exits=self.run.exits
+            )
             with ThreadPoolExecutor(2) as pool:
                 for started in [pool.submit(self.game.start), pool.submit(self.relay.start)]:
                     started.result()
@@ -191,7 +195,7 @@ class Episode:
                 self.players[slot] = (
                     created.pop(slot)
                     if slot in created
-                    else PlayerContainer(self.run.client, self._player_spec(slot), slot)
+                    else PlayerContainer(self.run.client, self._player_spec(slot), slot, self.run.exits)
                 )
                 self.players[slot].on_exit = self._player_exited
                 self.observer.slot_changed(self.id, slot, SlotState.STARTING)
@@ -352,7 +356,7 @@ class Episode:
         by `start_players`."""
 
         def create(slot: int) -> PlayerContainer:
-            player = PlayerContainer(self.run.client, self._player_spec(slot), slot)
+            player = PlayerContainer(self.run.client, self._player_spec(slot), slot, self.run.exits)
             with self.run.creating():
                 player.create()
             return player

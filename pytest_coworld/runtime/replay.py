@@ -175,8 +175,10 @@ class ReplayServer:
                 door = front_door_spec(
                     f"{name}-door", relay_image, labels, name, self.networks, players=False
                 )
-                self.door = ContainerHandle(self.run.client, door)
-                self.container = GameContainer(self.run.client, self._game_spec(name, labels), self.door)
+                self.door = ContainerHandle(self.run.client, door, self.run.exits)
+                self.container = GameContainer(
+                    self.run.client, self._game_spec(name, labels), self.door, self.run.exits
+                )
                 with ThreadPoolExecutor(2) as pool:
                     for made in [pool.submit(self.door.start), pool.submit(self.container.create)]:
                         made.result()

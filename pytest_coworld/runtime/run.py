@@ -1,7 +1,8 @@
 """`RunContext`: one run of the runtime (a CLI command, a pytest session), owning everything it starts.
 
 Entering it connects to Docker, removes stale resources of dead runs on this host, makes a private work
-folder for the episode workspaces, and starts the out-of-process guard. Leaving it removes every container
+folder for the episode workspaces, follows the engine's announcements of its containers' exits
+(`ExitEvents`), and starts the out-of-process guard. Leaving it removes every container
 and network labelled with its run id and the work folder, then stops the guard. Every Docker resource is
 created inside `creating()`: once the run is closing no new one is made, and the removal waits for those
 already in flight, so a container started by a background thread during Ctrl-C is never left behind.
@@ -24,6 +25,7 @@ from pytest_coworld.guard import start_guard, stop_guard
 from pytest_coworld.runtime.cleanup import RemovalReport, remove_run, sweep_stale, work_folder_prefix
 from pytest_coworld.runtime.docker_api import connect_docker
 from pytest_coworld.runtime.errors import EpisodeCancelled
+from pytest_coworld.runtime.exits import ExitEvents
 from pytest_coworld.runtime.labels import RunIdentity, new_run_id
 
 CREATION_DRAIN_SECONDS = 60.0  # how long closing waits for Docker creates in flight (a loaded machine)
@@ -48,6 +50,7 @@ class RunContext:
         self._use_guard = guard
         self._sweep_stale = sweep_stale
         self._guard: subprocess.Popen[bytes] | None = None
+        self.exits: ExitEvents | None = None  # the engine's announcements of this run's exits, once open
         self._work_root: Path | None = None
         self._creations = threading.Condition()
         self._creating = 0
@@ -82,6 +85,7 @@ class RunContext:
         if self._sweep_stale:
             self.stale_removed = sweep_stale(self._client)
         self._work_root = Path(tempfile.mkdtemp(prefix=work_folder_prefix(self.run_id)))
+        self.exits = ExitEvents(self._client, self.run_id).open()
         if self._use_guard:
             self._guard = start_guard(self.identity.pid, self.run_id, self._work_root)
         return self
@@ -106,6 +110,7 @@ class RunContext:
         with self._creations:
             self._creations.wait_for(lambda: self._creating == 0, timeout=CREATION_DRAIN_SECONDS)
         report = remove_run(self.client, self.run_id)
+        self._stop_following_exits()
         if self._work_root is not None:
             shutil.rmtree(self._work_root, ignore_errors=True)
         if self._guard is not None:
@@ -119,9 +124,15 @@ class RunContext:
         They stay until `coworld gc --run-id <id>`, or until a later run sweeps them as stale.
         """
         self.cancel.set()
+        self._stop_following_exits()
         if self._guard is not None:
             stop_guard(self._guard)
             self._guard = None
+
+    def _stop_following_exits(self) -> None:
+        if self.exits is not None:
+            self.exits.close()
+            self.exits = None
 
     def __enter__(self) -> RunContext:
         return self.open()

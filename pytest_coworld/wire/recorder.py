@@ -17,6 +17,7 @@ import docker.errors
 import requests.exceptions
 
 from pytest_coworld.runtime.containers import ContainerHandle, ContainerSpec
+from pytest_coworld.runtime.exits import ExitEvents
 from pytest_coworld.wire.transcript import Connection, Transcript
 
 STOP_SECONDS = 5.0
@@ -30,8 +31,9 @@ class WireRecorder:
         client: docker.DockerClient,
         spec: ContainerSpec,
         on_change: Callable[[Connection], None] | None = None,
+        exits: ExitEvents | None = None,
     ) -> None:
-        self.handle = ContainerHandle(client, spec)
+        self.handle = ContainerHandle(client, spec, exits)
         self.live = Transcript()
         self._on_change = on_change
         self._follower: threading.Thread | None = None
