@@ -15,6 +15,8 @@ from contextlib import suppress
 from typing import Any
 
 import docker
+import docker.errors
+import requests.exceptions
 
 from pytest_coworld.runtime.labels import LABEL_RUN_ID
 
@@ -33,9 +35,13 @@ class ExitEvents:
         self._lock = threading.Lock()
 
     def open(self) -> ExitEvents:
-        """Subscribe (events from now on are delivered) and follow the stream on a thread."""
+        """Subscribe (events from now on are delivered) and follow the stream on a thread; an engine that
+        refuses the subscription announces nothing, and `docker wait` answers alone."""
         filters = {"type": "container", "event": "die", "label": f"{LABEL_RUN_ID}={self._run_id}"}
-        self._stream = self._client.events(filters=filters, decode=True)
+        try:
+            self._stream = self._client.events(filters=filters, decode=True)
+        except (docker.errors.DockerException, requests.exceptions.RequestException):
+            return self
         threading.Thread(target=self._follow, name=f"exits-{self._run_id}", daemon=True).start()
         return self
 

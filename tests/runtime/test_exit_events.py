@@ -110,3 +110,19 @@ def test_another_runs_exits_are_not_announced(run: RunContext, handles: list[Con
         assert _announced(run.exits, handle.container.id) == 7
         time.sleep(0.5)  # the same event would reach the other run's stream about as soon
         assert told == []
+
+
+def test_an_engine_that_refuses_the_subscription_leaves_the_exit_to_docker_wait(
+    run: RunContext, handles: list[ContainerHandle], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import docker.errors
+
+    def refuse(**kwargs: object) -> None:
+        raise docker.errors.APIError("events are not served here")
+
+    monkeypatch.setattr(run.client, "events", refuse)
+    exits = ExitEvents(run.client, run.run_id).open()
+    handle = ContainerHandle(run.client, _spec(run, "exit 8"), exits)
+    handles.append(handle)
+    handle.start()
+    assert handle.wait_exit(SECONDS) and handle.exit_code == 8
